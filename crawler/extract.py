@@ -1,0 +1,310 @@
+"""Main-text and metadata extraction from one HTML page (no Scrapy needed).
+
+Used by the spiders on downloaded responses and by the ``parkwatch extract`` CLI on files, so
+it takes bytes plus what HTTP said about them and returns plain data. trafilatura does the
+boilerplate removal (navigation, related-headline sidebars, footers, comments); this module
+adds what Chinese government/news sites need on top: robust decoding (GBK pages that declare
+their charset only in a header, only in ``<meta>``, nowhere, or wrongly) and visible-text
+dates (``2020年9月21日 10:30``) interpreted in the source's time zone.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import lxml.html
+from trafilatura import bare_extraction
+from trafilatura.settings import use_config
+from trafilatura.utils import load_html
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, resolve_encoding
+
+from crawler.dates import day_start_utc, find_local_dates, parse_iso, to_utc
+
+# Share of CJK among CJK + Latin letters above which "auto" language becomes "zh".
+CJK_SHARE_FOR_ZH = 0.3
+# Share of control/replacement characters above which a body is treated as binary junk.
+MAX_JUNK_SHARE = 0.05
+
+_TRAFILATURA_CONFIG = use_config()
+# Signal-based timeouts only work in the main thread; the crawler runs callbacks elsewhere.
+_TRAFILATURA_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+
+_META_DATE_SELECTORS = (
+    'meta[property="article:published_time"]',
+    'meta[name="article:published_time"]',
+    'meta[itemprop="datePublished"]',
+    'meta[name="PubDate"]',
+    'meta[name="pubdate"]',
+    'meta[name="publishdate"]',
+    'meta[name="publish_date"]',
+    'meta[name="OriginalPublicationDate"]',
+    'meta[name="DC.date.issued"]',
+    'meta[name="dc.date"]',
+    "time[datetime]",
+)
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """What :func:`extract_page` found: the article's title, main text, date and language."""
+
+    title: str | None
+    text: str
+    published_at: datetime | None  # timezone-aware UTC
+    lang: str  # "zh" | "en"
+
+
+def extract_page(
+    body: bytes,
+    url: str,
+    *,
+    http_encoding: str | None = None,
+    default_lang: str = "auto",
+    timezone: str = "Asia/Shanghai",
+    title_selector: str | None = None,
+) -> ExtractedPage | None:
+    """Extract an article from raw HTML ``body``; ``None`` when there is no main text.
+
+    ``http_encoding`` is the charset from the HTTP Content-Type header, if any; it wins over
+    ``<meta>`` declarations unless it visibly does not fit the bytes. ``default_lang`` is the
+    source's language, or ``"auto"`` to decide by the share of CJK characters. Naive dates are
+    read in ``timezone``; ``published_at`` is returned in UTC.
+    """
+    if not body or not body.strip():
+        return None
+    html = decode_html(body, http_encoding)
+    if _junk_share(html) > MAX_JUNK_SHARE:
+        return None
+    tree = load_html(_strip_xml_declaration(html))
+    if tree is None:
+        return None
+    _drop_link_tables(tree)
+
+    title = _select_title(tree, title_selector)
+    meta_date = _meta_date(tree, timezone)
+    visible = _visible_text(tree)
+
+    doc = bare_extraction(
+        copy.deepcopy(tree),
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        include_links=False,
+        include_images=False,
+        with_metadata=True,
+        deduplicate=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+        config=_TRAFILATURA_CONFIG,
+    )
+    if doc is None:
+        return None
+    text = (getattr(doc, "text", None) or "").strip()
+    if not text:
+        return None
+    title = title or _clean(getattr(doc, "title", None)) or _fallback_title(tree)
+    published = meta_date or _choose_date(getattr(doc, "date", None), visible, timezone)
+    lang = default_lang if default_lang in ("zh", "en") else detect_lang(f"{title or ''}\n{text}")
+    return ExtractedPage(title=title, text=text, published_at=published, lang=lang)
+
+
+def decode_html(body: bytes, http_encoding: str | None = None) -> str:
+    """Decode HTML bytes like a browser: BOM, HTTP charset, ``<meta>``, then detection.
+
+    Follows :func:`w3lib.encoding.html_to_unicode` (which also reads GBK/GB2312 as GB18030).
+    When the chosen charset leaves many U+FFFD replacement characters (a server that lies
+    about its charset is common), the other candidates are tried and the cleanest wins.
+    """
+    content_type = f"text/html; charset={http_encoding}" if http_encoding else None
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
+    if _replacement_share(text) <= 0.001:
+        return text
+    best, best_share = text, _replacement_share(text)
+    for candidate in (html_body_declared_encoding(body), _detect_encoding(body), "gb18030"):
+        if not candidate or resolve_encoding(candidate) == resolve_encoding(encoding):
+            continue
+        _, other = html_to_unicode(f"text/html; charset={candidate}", body)
+        share = _replacement_share(other)
+        if share < best_share:
+            best, best_share = other, share
+    return best
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a plain-text file: BOM, else UTF-8, else GB18030, else Big5 (else lossy UTF-8)."""
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    for codec in ("utf-8", "gb18030", "big5"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+_HTML_START_RE = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|title)\b", re.I)
+
+
+def looks_like_html(data: bytes) -> bool:
+    """Guess whether a file is HTML (vs. plain text) from its first kilobytes."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("ascii", errors="ignore")
+    return bool(_HTML_START_RE.search(head)) or head[:1] == b"<" and b">" in head
+
+
+def detect_lang(text: str) -> str:
+    """``"zh"`` when CJK characters make up a clear share of the letters, else ``"en"``."""
+    cjk = sum(1 for ch in text if _is_cjk(ch))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if cjk + latin == 0:
+        return "en"
+    return "zh" if cjk / (cjk + latin) >= CJK_SHARE_FOR_ZH else "en"
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    """Charset guess for undeclared pages: UTF-8 if it decodes, else GB18030 if it decodes.
+
+    Our sources are Chinese or English; a strict-decoding cascade is more reliable on short
+    Chinese pages than statistical detectors, which often call GBK text Big5 or cp1252.
+    """
+    sample = body[:200_000]
+    for codec in ("utf-8", "gb18030"):
+        try:
+            sample.decode(codec)
+            return codec
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut by the sample boundary is not a real error.
+            if exc.start >= len(sample) - 4:
+                return codec
+    try:
+        from charset_normalizer import from_bytes
+
+        match = from_bytes(sample).best()
+        return match.encoding if match else None
+    except ImportError:  # pragma: no cover - charset_normalizer ships with requests/scrapy deps
+        return None
+
+
+def _replacement_share(text: str) -> float:
+    return text.count("\ufffd") / max(len(text), 1)
+
+
+def _junk_share(text: str) -> float:
+    sample = text[:8000]
+    bad = sum(
+        1
+        for ch in sample
+        if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
+    )
+    return bad / max(len(sample), 1)
+
+
+def _strip_xml_declaration(html: str) -> str:
+    # lxml refuses str input that carries an encoding declaration.
+    return re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
+
+
+def _drop_link_tables(tree: lxml.html.HtmlElement) -> None:
+    """Remove tables that are mostly links (related-news grids), keep content tables."""
+    for table in list(tree.iter("table")):
+        total = len(" ".join(table.text_content().split()))
+        if not total:
+            continue
+        linked = sum(len(" ".join(a.text_content().split())) for a in table.iter("a"))
+        if linked / total > 0.5 and table.getparent() is not None:
+            table.drop_tree()
+
+
+def _select_title(tree: lxml.html.HtmlElement, selector: str | None) -> str | None:
+    if not selector:
+        return None
+    for element in tree.cssselect(selector):
+        text = _clean(element.text_content())
+        if text:
+            return text
+    return None
+
+
+def _fallback_title(tree: lxml.html.HtmlElement) -> str | None:
+    for xpath in ("//h1", "//title"):
+        for element in tree.xpath(xpath):
+            text = _clean(element.text_content())
+            if text:
+                return text
+    return None
+
+
+def _clean(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def _meta_date(tree: lxml.html.HtmlElement, tz: str) -> datetime | None:
+    """Date from explicit metadata, used only when it carries a time (more precise)."""
+    for selector in _META_DATE_SELECTORS:
+        for element in tree.cssselect(selector):
+            raw = element.get("content") or element.get("datetime") or ""
+            value = parse_iso(raw.strip(), tz)
+            if value is not None and (":" in raw):
+                return value
+    return None
+
+
+def _visible_text(tree: lxml.html.HtmlElement) -> str:
+    parts: list[str] = []
+    body = tree.find("body")
+    root = body if body is not None else tree
+    for element in root.iter():
+        if element.tag in ("script", "style", "noscript", "template") or not isinstance(
+            element.tag, str
+        ):
+            continue
+        if element.text:
+            parts.append(element.text)
+        if element.tail and element.getparent() is not None:
+            parts.append(element.tail)
+    return " ".join(parts)
+
+
+def _choose_date(traf_date: str | None, visible: str, tz: str) -> datetime | None:
+    """trafilatura's date (day precision) refined by a visible time on that day, else the
+    first visible date."""
+    candidates = find_local_dates(visible)
+    day: date | None = None
+    if traf_date:
+        try:
+            day = date.fromisoformat(traf_date[:10])
+        except ValueError:
+            day = None
+    if day is not None:
+        for local, has_time in candidates:
+            if has_time and local.date() == day:
+                return to_utc(local, tz)
+        return day_start_utc(day, tz)
+    if candidates:
+        return to_utc(candidates[0][0], tz)
+    return None
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2A6DF
+        or 0xF900 <= code <= 0xFAFF
+    )
