@@ -1,0 +1,1 @@
+"""Reports read from the store: weekly digests and alert listings."""

@@ -1,0 +1,1 @@
+"""Wiring: configuration, the CLI, the per-article pipeline, the scheduler and the demo."""

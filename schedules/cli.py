@@ -1,0 +1,349 @@
+"""The `parkwatch` command line.
+
+Library errors become one clear line on stderr and a non-zero exit here, at the edge, and nowhere
+else. Exit codes: 0 success, 1 an error the user must fix, 2 bad usage, 3 a crawl that finished but
+recorded source errors (unreachable site, HTTP errors, bad feeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from schedules.config import Config, ConfigError, load_config, normalise_db
+from schedules.errors import UserError
+
+EXIT_ERROR, EXIT_USAGE, EXIT_SOURCE_ERRORS = 1, 2, 3
+
+EXAMPLES = """\
+examples:
+  parkwatch demo                                  # offline demo on the bundled sample site
+  parkwatch init                                  # create the database, load the knowledge base
+  parkwatch crawl --sources sources.yaml          # crawl once, store articles, mentions, new parks
+  parkwatch extract notice.html article.txt --json
+  parkwatch parks --json ; parkwatch alerts --json ; parkwatch runs
+  parkwatch digest --out digest.md
+  parkwatch schedule --sources sources.yaml       # nightly crawl + weekly digest, runs until stopped
+"""
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from crawler.errors import CrawlerError
+    from nlp.kb import KnowledgeBaseError
+    from store.errors import StoreError
+
+    return (UserError, ConfigError, StoreError, KnowledgeBaseError, CrawlerError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parkwatch",
+        description="Watch Chinese and English news for newly named Guangdong "
+        '"5G + Industrial Internet" demonstration parks.',
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--db", help="SQLAlchemy URL or SQLite file path (env PARKWATCH_DB)")
+    parser.add_argument("--data-dir", type=Path, help="data directory (env PARKWATCH_HOME)")
+    parser.add_argument("--config", type=Path, help="YAML config file (env PARKWATCH_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace, Config], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    add("init", cmd_init, "create the database and load the knowledge base")
+    p = add("crawl", cmd_crawl, "crawl the sources once and store what is found")
+    p.add_argument("--sources", type=Path, help="sources file (YAML); default: config 'sources'")
+    p.add_argument("--priority", choices=["high", "normal"], help="only sources of this priority")
+    p.add_argument("--source", action="append", dest="only", metavar="NAME", help="only this source (repeatable)")
+    p = add("extract", cmd_extract, "print the entities found in HTML or text files")
+    p.add_argument("files", nargs="+", metavar="FILE", help="HTML or text file; '-' reads stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per file")
+    p.add_argument("--lang", choices=["zh", "en"], help="language (default: detected)")
+    p = add("parks", cmd_parks, "list known and newly found parks")
+    p.add_argument("--json", action="store_true")
+    p = add("alerts", cmd_alerts, "list alerts on newly named parks")
+    p.add_argument("--json", action="store_true")
+    p = add("runs", cmd_runs, "list recent crawl runs with per-source counts and errors")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=10)
+    p = add("digest", cmd_digest, "write the Markdown digest of the last days")
+    p.add_argument("--out", type=Path, help="output file (default: stdout)")
+    p.add_argument("--days", type=int, default=7, help="window length in days (default 7)")
+    p = add("demo", cmd_demo, "run the whole pipeline offline on the bundled sample site")
+    p.add_argument("--dir", type=Path, default=Path("parkwatch-demo"), help="where the demo writes (default ./parkwatch-demo)")
+    p = add("schedule", cmd_schedule, "run the scheduler (nightly crawl, weekly digest) until stopped")
+    p.add_argument("action", nargs="?", choices=["start", "list"], default="start")
+    p.add_argument("--sources", type=Path, help="sources file; default: config 'sources'")
+    p.add_argument("--crawl", metavar="CRON", help="crawl schedule, cron syntax (default '0 2 * * *')")
+    p.add_argument("--digest", metavar="CRON", help="digest schedule (default '0 8 * * mon')")
+    p.add_argument("--timezone", help="time zone of the schedule (default Asia/Shanghai)")
+    return parser
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _engine(cfg: Config, *, initialised: bool = True) -> Any:
+    from store.db import check_schema, make_engine
+
+    engine = make_engine(cfg.database_url)
+    if initialised:
+        check_schema(engine)
+    return engine
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _print_json_lines(rows: Sequence[dict[str, Any]]) -> None:
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False))
+
+
+def _crawl_settings(cfg: Config) -> Any:
+    from crawler.settings import CrawlSettings
+
+    return CrawlSettings(contact=cfg.contact, download_delay=cfg.download_delay)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
+    from nlp.kb import KnowledgeBase
+    from store.db import init_schema, session_factory
+    from store.repository import sync_kb
+
+    engine = _engine(cfg, initialised=False)
+    init_schema(engine)
+    kb = KnowledgeBase.load()
+    with session_factory(engine).begin() as session:
+        n_entities, n_parks = sync_kb(session, kb)
+    engine.dispose()
+    print(f"database ready: {cfg.database_url}")
+    print(f"knowledge base: {n_parks} parks, {len(kb.cities)} cities, {len(kb.companies)} companies")
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace, cfg: Config) -> int:
+    from schedules.crawl import run_crawl_job
+
+    sources = args.sources or cfg.sources
+    if sources is None:
+        raise UserError("no sources file: pass --sources FILE or set 'sources' in the config file")
+    report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg), priority=args.priority, only=args.only)
+    return _print_crawl_report(report)
+
+
+def _print_crawl_report(report: Any) -> int:
+    print(
+        f"crawl run {report.run_id}: {report.total('pages_fetched')} pages, "
+        f"{report.total('articles_new')} new, {report.total('articles_changed')} changed, "
+        f"{report.total('articles_unchanged')} unchanged articles; {len(report.new_parks)} new park(s)"
+    )
+    for name, url in report.new_parks:
+        print(f"  NEW PARK: {name}  <{url}>")
+    failing = report.failing_sources()
+    for source, kinds in failing.items():
+        detail = ", ".join(f"{k} ×{n}" for k, n in sorted(kinds.items()))
+        print(f"parkwatch: source '{source}' had errors: {detail} (see 'parkwatch runs')", file=sys.stderr)
+    return EXIT_SOURCE_ERRORS if failing else 0
+
+
+def cmd_extract(args: argparse.Namespace, cfg: Config) -> int:
+    from schedules.extract_files import extract_files
+
+    failures = 0
+    for result in extract_files(args.files, cfg, lang=args.lang):
+        if result.error:
+            failures += 1
+            print(f"parkwatch: {result.source}: {result.error}", file=sys.stderr)
+            continue
+        if args.json:
+            _print_json_lines([result.as_json()])
+        else:
+            print(f"{result.source} [{result.lang}] {result.title or ''}".rstrip())
+            for e in result.entities:
+                flag = " NEW" if e.new else ""
+                print(f"  {e.type:<8} {e.text}  → {e.id or '-'} {e.name_zh or ''} / {e.name_en or ''}{flag}")
+    return EXIT_ERROR if failures else 0
+
+
+def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
+    from store.db import session_factory
+    from store.repository import entity_names, list_parks
+
+    with session_factory(_engine(cfg))() as session:
+        names = entity_names(session)
+        rows = [
+            {
+                "id": p.kb_id,
+                "name_zh": p.name_zh,
+                "name_en": p.name_en,
+                "city": p.city_kb_id,
+                "city_name": names.get(p.city_kb_id or "", (None, None))[1],
+                "lead_company": p.company_kb_id,
+                "lead_company_name": p.company_name or names.get(p.company_kb_id or "", (None, None))[0],
+                "batch": p.batch,
+                "origin": p.origin,
+                "status": p.status,
+                "first_seen_at": _iso(p.first_seen_at),
+                "first_seen_url": p.first_seen_url,
+            }
+            for p in list_parks(session)
+        ]
+    if args.json:
+        _print_json_lines(rows)
+    else:
+        for r in rows:
+            seen = f" first seen {r['first_seen_at'][:16]} {r['first_seen_url']}" if r["first_seen_at"] else ""
+            print(f"{r['status']:<6} batch {r['batch'] or '?'}  {r['name_zh']}  [{r['city_name'] or '?'}]{seen}")
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, cfg: Config) -> int:
+    from store.db import session_factory
+    from store.repository import list_alerts
+
+    with session_factory(_engine(cfg))() as session:
+        rows = [
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "status": a.status,
+                "created_at": _iso(a.created_at),
+                "park": a.park.kb_id,
+                **a.payload,
+            }
+            for a in list_alerts(session)
+        ]
+    if args.json:
+        _print_json_lines(rows)
+    else:
+        if not rows:
+            print("no alerts")
+        for r in rows:
+            print(f"#{r['id']} {r['status']:<8} {r['kind']}: {r['park']['name_zh']}  <{r['url']}>")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
+    from store.db import session_factory
+    from store.repository import list_runs, run_errors
+
+    with session_factory(_engine(cfg))() as session:
+        rows = []
+        for run in list_runs(session, args.limit):
+            errors = [
+                {"source": e.source, "url": e.url, "kind": e.kind, "reason": e.reason}
+                for e in run_errors(session, run.id)
+            ]
+            rows.append(
+                {
+                    "id": run.id,
+                    "status": run.status,
+                    "started_at": _iso(run.started_at),
+                    "finished_at": _iso(run.finished_at),
+                    "sources": run.stats or {name: {} for name in run.sources},
+                    "errors": errors,
+                    "message": run.message,
+                }
+            )
+    if args.json:
+        _print_json_lines(rows)
+        return 0
+    if not rows:
+        print("no crawl runs yet")
+    for r in rows:
+        print(f"run {r['id']} {r['status']} started {r['started_at'][:19]}")
+        for name, st in r["sources"].items():
+            errs = ", ".join(f"{k} ×{n}" for k, n in (st.get("errors") or {}).items()) or "no errors"
+            print(
+                f"  {name}: {st.get('pages_fetched', 0)} pages, {st.get('articles_new', 0)} new, "
+                f"{st.get('articles_changed', 0)} changed, {st.get('articles_unchanged', 0)} unchanged; {errs}"
+            )
+        if r["message"]:
+            print(f"  {r['message']}")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, cfg: Config) -> int:
+    from schedules.digest_job import write_digest
+
+    text = write_digest(cfg.database_url, days=args.days, out=args.out)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"digest written to {args.out}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
+    from schedules.demo import run_demo
+
+    return run_demo(args.dir, verbose=args.verbose > 0)
+
+
+def cmd_schedule(args: argparse.Namespace, cfg: Config) -> int:
+    from schedules import scheduler
+
+    sched_cfg = cfg.schedule
+    overrides = {k: v for k, v in (("crawl", args.crawl), ("digest", args.digest), ("timezone", args.timezone)) if v}
+    if overrides:
+        sched_cfg = replace(sched_cfg, **overrides)
+    cfg = replace(cfg, schedule=sched_cfg, sources=args.sources or cfg.sources)
+    if args.action == "list":
+        for line in scheduler.describe_jobs(cfg):
+            print(line)
+        return 0
+    if cfg.sources is None:
+        raise UserError("no sources file: pass --sources FILE or set 'sources' in the config file")
+    scheduler.run_forever(cfg)
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        cfg = load_config(args.config)
+        if args.data_dir:
+            cfg = replace(cfg, data_dir=args.data_dir)
+        if args.db:
+            cfg = replace(cfg, db_url=normalise_db(args.db))
+        return int(args.handler(args, cfg))
+    except _known_errors() as exc:
+        print(f"parkwatch: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"parkwatch: error: database: {detail}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("parkwatch: interrupted", file=sys.stderr)
+        return 130
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

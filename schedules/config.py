@@ -1,0 +1,108 @@
+"""All of parkwatch's settings in one place, with defaults.
+
+Precedence, lowest first: the defaults below, a YAML config file (`--config` or
+`PARKWATCH_CONFIG`), environment variables (`PARKWATCH_DB`, `PARKWATCH_HOME`,
+`PARKWATCH_CONTACT`), then command-line flags. A config file sets only what it names. Secrets are
+never read from the file: they stay in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from store.db import sqlite_url
+
+
+class ConfigError(Exception):
+    """The config file is missing, malformed, or names an unknown setting."""
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "parkwatch"
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    timezone: str = "Asia/Shanghai"
+    crawl: str = "0 2 * * *"  # nightly full crawl (cron: minute hour day month weekday)
+    digest: str = "0 8 * * mon"  # weekly digest, Monday 08:00
+    misfire_grace_seconds: int = 6 * 3600  # a machine that was off at 02:00 catches up once
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = field(default_factory=default_data_dir)
+    db_url: str | None = None  # None: SQLite file parkwatch.db in data_dir
+    sources: Path | None = None  # default sources file for crawl/schedule
+    contact: str = ""  # put in the User-Agent so site operators can reach you
+    digest_dir: Path | None = None  # where scheduled digests go; default data_dir/digests
+    download_delay: float = 0.5
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or sqlite_url(self.data_dir / "parkwatch.db")
+
+    @property
+    def digests(self) -> Path:
+        return self.digest_dir or self.data_dir / "digests"
+
+
+def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
+    known = {f.name for f in fields(Config)} | {"db"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{origin}: unknown setting(s): {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "schedule":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: 'schedule' must be a mapping")
+            sched_known = {f.name for f in fields(ScheduleConfig)}
+            bad = set(value) - sched_known
+            if bad:
+                raise ConfigError(f"{origin}: unknown schedule setting(s): {', '.join(sorted(bad))}")
+            out["schedule"] = ScheduleConfig(**value)
+        elif key in ("data_dir", "sources", "digest_dir"):
+            out[key] = Path(str(value)).expanduser()
+        elif key in ("db", "db_url"):
+            out["db_url"] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) -> Config:
+    env = dict(os.environ) if env is None else env
+    cfg = Config()
+    path = path or (Path(env["PARKWATCH_CONFIG"]) if env.get("PARKWATCH_CONFIG") else None)
+    if path is not None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} not found") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path} must be a mapping of settings")
+        cfg = replace(cfg, **_from_mapping(data, str(path)))
+    if env.get("PARKWATCH_HOME"):
+        cfg = replace(cfg, data_dir=Path(env["PARKWATCH_HOME"]).expanduser())
+    if env.get("PARKWATCH_DB"):
+        cfg = replace(cfg, db_url=env["PARKWATCH_DB"])
+    if env.get("PARKWATCH_CONTACT"):
+        cfg = replace(cfg, contact=env["PARKWATCH_CONTACT"])
+    return cfg
+
+
+def normalise_db(value: str) -> str:
+    """Accept a plain file path where a URL is expected: `--db data/pw.db`."""
+    if "://" in value:
+        return value
+    return sqlite_url(Path(value).expanduser())

@@ -1,0 +1,229 @@
+"""Unit-of-work functions over a caller-owned session.
+
+None of these commit: the caller wraps one article (article, mentions, new parks and their alert
+rows) in one transaction, so a crash leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nlp import kb as kbmod
+from store.models import Alert, Article, CrawlError, CrawlRun, Entity, Mention, Park
+
+
+class MentionLike(Protocol):
+    """What the store needs of an extracted mention (nlp.extract.EntityMention fits)."""
+
+    type: str
+    text: str
+    start: int
+    end: int
+    id: str | None
+    name_zh: str | None
+    name_en: str | None
+    new: bool
+    sentence: str
+    city: str | None
+    company: str | None
+    company_name: str | None
+    batch: int | None
+
+
+@dataclass
+class SaveResult:
+    status: str  # new | changed | unchanged
+    article_id: int
+    new_parks: list[Park] = field(default_factory=list)
+
+
+def content_hash(title: str | None, text: str) -> str:
+    normalised = " ".join(((title or "") + "\n" + text).split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def found_park_kb_id(name_zh: str) -> str:
+    """A stable id for a park found in coverage, so two spellings of one name meet in one row."""
+    key = "".join(unicodedata.normalize("NFKC", name_zh).split())
+    return "park:found:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def sync_kb(session: Session, kb: kbmod.KnowledgeBase) -> tuple[int, int]:
+    """Upsert the bundled knowledge base; parks found in coverage are left as they are."""
+    entities = {e.kb_id: e for e in session.scalars(select(Entity))}
+    for kind, items in (("CITY", kb.cities.values()), ("COMPANY", kb.companies.values())):
+        for item in items:
+            row = entities.get(item.id) or Entity(kb_id=item.id, type=kind)
+            row.name_zh, row.name_en, row.aliases = item.name_zh, item.name_en, list(item.aliases)
+            row.city_kb_id = getattr(item, "city", None)
+            session.add(row)
+    parks = {p.kb_id: p for p in session.scalars(select(Park).where(Park.origin == "kb"))}
+    for park in kb.parks.values():
+        row = parks.get(park.id) or Park(kb_id=park.id, origin="kb", status="known")
+        row.name_zh, row.name_en = park.name_zh, park.name_en
+        row.city_kb_id, row.company_kb_id, row.batch = park.city, park.company, park.batch
+        row.aliases = list(park.aliases)
+        session.add(row)
+    return len(kb.cities) + len(kb.companies), len(kb.parks)
+
+
+def found_parks_entry(row: Park) -> kbmod.Park:
+    """A stored park as a knowledge-base entry the extractor can match."""
+    return kbmod.Park(
+        id=row.kb_id,
+        name_zh=row.name_zh,
+        name_en=row.name_en,
+        city=row.city_kb_id,
+        company=row.company_kb_id,
+        batch=row.batch,
+        aliases=tuple(row.aliases or ()),
+    )
+
+
+def found_parks(session: Session) -> list[kbmod.Park]:
+    """Parks found in earlier runs (rejected ones too, so a dismissed find stays quiet)."""
+    rows = session.scalars(select(Park).where(Park.origin == "found").order_by(Park.id))
+    return [found_parks_entry(row) for row in rows]
+
+
+def save_article(
+    session: Session,
+    *,
+    source: str,
+    url: str,
+    canonical_url: str,
+    lang: str,
+    title: str | None,
+    text: str,
+    published_at: datetime | None,
+    fetched_at: datetime,
+    mentions: Sequence[MentionLike],
+) -> SaveResult:
+    """Store one article and its mentions; create any new park and its alert in the same session."""
+    digest = content_hash(title, text)
+    article = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
+    if article is not None and article.content_hash == digest:
+        return SaveResult("unchanged", article.id)
+    if article is None:
+        status = "new"
+        article = Article(canonical_url=canonical_url, first_seen_at=fetched_at)
+        session.add(article)
+    else:
+        status = "changed"
+        article.mentions.clear()  # a changed article's mentions are replaced, never doubled
+        session.flush()
+    article.url, article.source, article.lang = url, source, lang
+    article.title, article.text, article.content_hash = title, text, digest
+    article.published_at, article.fetched_at, article.updated_at = published_at, fetched_at, fetched_at
+    session.flush()
+
+    result = SaveResult(status, article.id)
+    seen: set[tuple[str, int, int]] = set()
+    for m in mentions:
+        key = (m.type, m.start, m.end)
+        if key in seen:
+            continue
+        seen.add(key)
+        entity_kb_id = m.id
+        if m.type == "PARK" and m.new and m.name_zh:
+            park, created = _get_or_create_found_park(session, m, article)
+            entity_kb_id = park.kb_id
+            if created:
+                result.new_parks.append(park)
+        session.add(
+            Mention(
+                article_id=article.id,
+                type=m.type,
+                text=m.text[:300],
+                start=m.start,
+                end=m.end,
+                entity_kb_id=entity_kb_id,
+                name_zh=m.name_zh,
+                name_en=m.name_en,
+                sentence=m.sentence,
+            )
+        )
+    session.flush()
+    return result
+
+
+def _get_or_create_found_park(session: Session, m: MentionLike, article: Article) -> tuple[Park, bool]:
+    assert m.name_zh is not None
+    kb_id = found_park_kb_id(m.name_zh)
+    park = session.scalar(select(Park).where(Park.kb_id == kb_id))
+    if park is not None:
+        return park, False
+    park = Park(
+        kb_id=kb_id,
+        name_zh=m.name_zh,
+        name_en=m.name_en,
+        city_kb_id=m.city,
+        company_kb_id=m.company,
+        company_name=m.company_name,
+        batch=m.batch,
+        origin="found",
+        status="new",
+        aliases=[],
+        first_seen_at=article.fetched_at,
+        first_seen_url=article.url,
+        first_seen_sentence=m.sentence,
+    )
+    session.add(park)
+    session.flush()
+    session.add(
+        Alert(
+            kind="new_park",
+            park_id=park.id,
+            article_id=article.id,
+            status="pending",
+            payload={
+                "park": {"name_zh": park.name_zh, "name_en": park.name_en, "kb_id": park.kb_id},
+                "city": park.city_kb_id,
+                "company": park.company_kb_id,
+                "company_name": park.company_name,
+                "batch": park.batch,
+                "sentence": m.sentence,
+                "source": article.source,
+                "url": article.url,
+                "title": article.title,
+                "published_at": article.published_at.isoformat() if article.published_at else None,
+            },
+        )
+    )
+    return park, True
+
+
+def record_error(session: Session, *, run_id: int | None, source: str, url: str, kind: str, reason: str) -> None:
+    session.add(CrawlError(run_id=run_id, source=source, url=url, kind=kind, reason=reason[:2000]))
+
+
+def list_parks(session: Session) -> list[Park]:
+    return list(session.scalars(select(Park).order_by(Park.origin.desc(), Park.id)))
+
+
+def list_alerts(session: Session) -> list[Alert]:
+    return list(session.scalars(select(Alert).order_by(Alert.id)))
+
+
+def list_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
+    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
+
+
+def run_errors(session: Session, run_id: int) -> list[CrawlError]:
+    return list(session.scalars(select(CrawlError).where(CrawlError.run_id == run_id).order_by(CrawlError.id)))
+
+
+def entity_names(session: Session) -> dict[str, tuple[str, str | None]]:
+    """kb id → (name_zh, name_en) for every city, company and park, for reports."""
+    names: dict[str, tuple[str, str | None]] = {
+        e.kb_id: (e.name_zh, e.name_en) for e in session.scalars(select(Entity))
+    }
+    names.update({p.kb_id: (p.name_zh, p.name_en) for p in session.scalars(select(Park))})
+    return names
