@@ -1,0 +1,124 @@
+"""Regexes and word lists used by the extractor, kept apart so they can be read and tuned.
+
+Everything here operates on *normalised* text (see nlp.normalize): half-width ``+ ( )``, no
+spaces around ``+`` or next to CJK, simplified characters.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+# --------------------------------------------------------------------------- alias matching
+
+
+def alias_regex(names: Iterable[str]) -> re.Pattern[str] | None:
+    """One alternation, longest name first, so a regex scan finds the longest name at each place.
+
+    Names made of ASCII letters/digits get ASCII-only word edges ("Gree" must not fire inside
+    "Greenland", but must in "Gree's" and next to Chinese characters); Chinese names get none,
+    because Chinese has no spaces (珠海 inside 珠海华发 is wanted).
+    """
+    parts = []
+    for n in sorted(set(names), key=lambda s: (-len(s), s)):
+        p = re.escape(n)
+        if re.match(r"[A-Za-z0-9]", n):
+            p = r"(?<![A-Za-z0-9])" + p
+        if re.search(r"[A-Za-z0-9]$", n):
+            p = p + r"(?![A-Za-z0-9])"
+        parts.append(p)
+    return re.compile("|".join(parts)) if parts else None
+
+
+# --------------------------------------------------------------------------- standard park form
+
+#: "<企业>5G+工业互联网应用示范园区(<城市>)"; 应用 is sometimes dropped in reporting.
+ZH_PARK_RE = re.compile(r"5G\+工业互联网(?:应用)?示范园区(?:\((?P<slot>[^()\n]{1,10})\))?")
+#: The canonical suffix used in names of new parks, whatever variant the text used.
+ZH_SUFFIX = "5G+工业互联网应用示范园区"
+
+#: English standard form: "<Company> 5G + Industrial Internet (Application) Demonstration Park (City)".
+#: The prefix is one to five capitalised words; "parks" (plural) is generic and not matched.
+EN_PARK_RE = re.compile(
+    r"(?P<prefix>(?:[A-Z][A-Za-z0-9&.\-]*[ \t]+){0,4}[A-Z][A-Za-z0-9&.\-]*?)(?P<poss>'s)?[ \t]+"
+    r"5G\+(?i:industrial\s+internet(?:\s+application)?\s+demonstration\s+park)(?![A-Za-z])"
+    r"(?:[ \t]*\((?P<slot>[A-Z][A-Za-z ]{1,20})\))?"
+)
+EN_SUFFIX = "5G + Industrial Internet Demonstration Park"
+#: Capitalised words that open a sentence or name the programme rather than a company.
+EN_PREFIX_STOP = {
+    "The", "A", "An", "This", "That", "Its", "Their", "Our", "Each", "Every", "New", "First",
+    "Second", "Third", "Guangdong", "Guangdong's", "Provincial", "Province", "China", "Chinese",
+    "In", "At", "Of", "And", "Another", "Other", "Latest", "Batch",
+}
+
+#: Characters that end the run of text in front of a park suffix (the company name cannot span them).
+ZH_DELIMITERS = set("，。；：、！？,.;:!?\"'()[]{}<>《》〈〉【】「」『』…—|/\\·\n\r\t ")
+#: Longest company prefix kept (characters).
+MAX_PREFIX = 24
+
+#: jieba tokens that cannot belong to a company name: the name starts after the last of them.
+ZH_STOP_TOKENS = {
+    "获批", "批准", "获准", "入选", "入围", "包括", "包含", "其中", "为", "是", "有", "的", "了", "和", "与",
+    "及", "以及", "跟", "同", "将", "成功", "正式", "被", "获", "获评", "评为", "认定", "认定为", "列入",
+    "纳入", "名单", "分别", "分别是", "分别为", "即", "如", "等", "还有", "共有", "确定", "公布", "公示",
+    "授予", "命名", "命名为", "新增", "此外", "另外", "同时", "在", "由", "对", "向", "给", "首次", "本次",
+    "此次", "这次", "今年", "去年", "已", "已经", "申报", "作为", "关于", "通知", "近日", "日前", "其",
+    "拟", "并", "也", "还", "又", "就", "把", "让", "使", "从", "到", "建设", "打造", "推进", "依托",
+    "牵头", "由其", "位于", "设在", "落户", "入驻", "参与", "支持", "推动", "包括了", "一是", "二是",
+    "三是", "四是", "五是", "例如", "比如", "加上", "以及由", "经", "经过", "评审", "评选", "遴选", "审核",
+    "专家", "组织", "现将", "如下", "附件", "获得", "荣获", "成为", "获选", "上榜", "当选", "通过",
+}
+#: Leading tokens that are place/batch/quantity words, not part of a company name.
+ZH_LEADING_NOISE_RE = re.compile(
+    r"^(?:广东省?|省内|全省|我省|本省|第?[0-9一二三四五六七八九十两]+[个家批项]?|首批|新一批|一批|批|个|家|项)$"
+)
+#: A prefix that is only one of these names the programme, not a park.
+ZH_GENERIC_PREFIXES = {
+    "广东", "广东省", "省", "全省", "我省", "本省", "省级", "国家级", "该", "此", "这", "本", "各", "多个",
+    "新", "一批", "首批", "国家", "全国", "中国", "我国", "上述", "相关", "有关", "这些", "以上",
+}
+
+# --------------------------------------------------------------------------- batches
+
+_ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+           "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+BATCH_RE = re.compile(
+    r"第(?P<zh>[0-9一二三四五六七八九十两]+)批|(?P<first>首批)"
+    r"|(?i:(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
+    r"|\d+(?:st|nd|rd|th))[\s-]+batch|batch\s+(?:no\.?\s*)?(?P<bn>\d+))"
+)
+
+
+def _zh_number(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if len(s) == 1:
+        return _ZH_NUM.get(s)
+    if len(s) == 2 and s[0] == "十":
+        return 10 + _ZH_NUM.get(s[1], 0)
+    if len(s) == 2 and s[1] == "十":
+        return _ZH_NUM.get(s[0], 0) * 10
+    return None
+
+
+def batch_number(m: re.Match[str]) -> int | None:
+    """The batch number a ``BATCH_RE`` match states."""
+    if m.group("zh"):
+        return _zh_number(m.group("zh"))
+    if m.group("first"):
+        return 1
+    if m.group("ord"):
+        o = m.group("ord").lower()
+        return _EN_ORD.get(o) or int(re.sub(r"\D", "", o))
+    if m.group("bn"):
+        return int(m.group("bn"))
+    return None
+
+
+def find_batch(text: str) -> int | None:
+    """The last batch number stated in ``text`` (the one nearest a mention that follows it)."""
+    found = None
+    for m in BATCH_RE.finditer(text):
+        found = batch_number(m) or found
+    return found
