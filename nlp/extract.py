@@ -36,7 +36,8 @@ from .kb import City, Company, KnowledgeBase, Park
 from .lang import detect_lang
 from .normalize import Normalized, has_cjk, norm, normalize
 from .patterns import (
-    EN_PARK_RE, EN_PREFIX_STOP, EN_SUFFIX, MAX_PREFIX, ZH_DELIMITERS, ZH_GENERIC_PREFIXES,
+    EN_PARK_RE, EN_PREFIX_STOP, EN_SUFFIX, MAX_PREFIX, ZH_COUNT_END_RE, ZH_DELIMITERS,
+    ZH_GENERIC_PREFIXES,
     ZH_LEADING_NOISE_RE, ZH_PARK_RE, ZH_STOP_TOKENS, ZH_SUFFIX, alias_regex, find_batch,
 )
 from .sentences import Sentences
@@ -209,17 +210,20 @@ class Extractor:
         """The KB park a standard-form mention refers to, if any.
 
         By exact (normalised) name first; otherwise by lead company when exactly one known
-        park of that company fits the city (a company's park in another city is a new park).
+        park of that company fits. Either way the city must fit: the same company's park in
+        another city is a different, new park.
         """
+        def fits(p: Park) -> bool:
+            return city is None or p.city is None or p.city == city
+
         for n in names:
             p = self._park_by_name.get(norm(n))
-            if p is not None:
+            if p is not None and fits(p):
                 return p
         if company is None:
             return None
-        fits = [p for p in self._parks_by_company.get(company.id, [])
-                if city is None or p.city is None or p.city == city]
-        return fits[0] if len(fits) == 1 else None
+        candidates = [p for p in self._parks_by_company.get(company.id, []) if fits(p)]
+        return candidates[0] if len(candidates) == 1 else None
 
     def _slot_city(self, slot: str | None) -> tuple[City | None, int]:
         """The city named in a park's parenthesised slot and how many characters name it.
@@ -327,7 +331,8 @@ class Extractor:
             return None
         rel = starts[first]
         name = raw[rel:]
-        if len(name) < 2 or name in ZH_GENERIC_PREFIXES or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
+        if (len(name) < 2 or name in ZH_GENERIC_PREFIXES or ZH_COUNT_END_RE.search(name)
+                or not re.search(r"[\u4e00-\u9fffA-Za-z]", name)):
             return None
         if self._city_free.get(name) is not None or self._city_free.get(name.removesuffix("市")):
             return None   # "东莞5G+工业互联网应用示范园区" names the city's parks in general
