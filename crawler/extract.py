@@ -32,6 +32,10 @@ MAX_JUNK_SHARE = 0.05
 _TRAFILATURA_CONFIG = use_config()
 # Signal-based timeouts only work in the main thread; the crawler runs callbacks elsewhere.
 _TRAFILATURA_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+# Chinese is dense (one character per word): a 2-paragraph notice is ~100 characters. Below
+# the default 250, trafilatura falls back to a whole-page baseline that drags navigation and
+# related-headline lists into the text, which is worse than a short, clean main text.
+_TRAFILATURA_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "50")
 
 _META_DATE_SELECTORS = (
     'meta[property="article:published_time"]',

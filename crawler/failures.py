@@ -12,16 +12,15 @@ from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
-    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as twisted_error
-from twisted.internet.defer import CancelledError, TimeoutError as DeferTimeoutError
+from twisted.internet.defer import TimeoutError as DeferTimeoutError
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web._newclient import ResponseNeverReceived
 
 UNREACHABLE = "unreachable"  # DNS failure, connection refused/reset before a response
 TIMEOUT = "timeout"  # no complete response within DOWNLOAD_TIMEOUT
@@ -69,12 +68,14 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         ),
     ):
         return UNREACHABLE, reason
-    if isinstance(exc, (DownloadCancelledError, CancelledError)):
+    if isinstance(exc, DownloadCancelledError):
+        # Scrapy cancels a download only for DOWNLOAD_MAXSIZE; when the size was not known up
+        # front (no Content-Length) the message does not say so, hence the explicit reason.
+        if "max size" not in str(exc):
+            reason = f"download cancelled while streaming, body over the size limit ({reason})"
         return TOO_LARGE, reason
     if isinstance(exc, ResponseDataLossError):
-        return TRUNCATED, reason
+        return TRUNCATED, "connection closed before the announced Content-Length arrived"
     if isinstance(exc, (ResponseNeverReceived, twisted_error.ConnectionLost)):
         return UNREACHABLE, reason
-    if isinstance(exc, (ResponseFailed, DownloadFailedError)):
-        return FETCH, reason
     return FETCH, reason

@@ -25,7 +25,8 @@ class Route:
 
     ``delay`` sleeps before answering (``hang`` for longer than any test timeout);
     ``declared_length`` sends a Content-Length larger than the body and closes early
-    (data loss); ``chunk_size`` streams the body in pieces (large bodies).
+    (data loss); ``send_length=False`` omits Content-Length (body ends when the connection
+    closes, so the client cannot know the size up front); ``chunk_size`` streams the body in pieces (large bodies).
     """
 
     status: int = 200
@@ -33,6 +34,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     declared_length: int | None = None
+    send_length: bool = True
     chunk_size: int = 64 * 1024
 
 
@@ -65,7 +67,10 @@ class _Handler(SimpleHTTPRequestHandler):
             if "Content-Type" not in route.headers:
                 self.send_header("Content-Type", "text/html")
             length = route.declared_length if route.declared_length is not None else len(route.body)
-            self.send_header("Content-Length", str(length))
+            if route.send_length:
+                self.send_header("Content-Length", str(length))
+            else:
+                self.close_connection = True
             self.end_headers()
             for start in range(0, len(route.body), route.chunk_size):
                 self.wfile.write(route.body[start : start + route.chunk_size])
@@ -132,6 +137,7 @@ class SiteServer:
         content_type: str | None = None,
         delay: float = 0.0,
         declared_length: int | None = None,
+        send_length: bool = True,
         encoding: str = "utf-8",
     ) -> None:
         """Serve a canned response at ``path`` (takes precedence over files)."""
@@ -145,6 +151,7 @@ class SiteServer:
             headers=all_headers,
             delay=delay,
             declared_length=declared_length,
+            send_length=send_length,
         )
 
     def add_handler(self, path: str, handler: Callable[[_Handler], Route | None]) -> None:
@@ -159,11 +166,13 @@ class SiteServer:
         """A response that does not start for ``seconds`` (released early on stop())."""
         self.add_route(path, b"<html><body>late</body></html>", delay=seconds)
 
-    def add_large(self, path: str, size: int) -> None:
-        """An HTML page of ``size`` bytes, streamed in chunks."""
+    def add_large(self, path: str, size: int, *, send_length: bool = True) -> None:
+        """An HTML page of ``size`` bytes, streamed in chunks (with or without its length)."""
         filler = b"<p>" + b"x" * 1000 + b"</p>\n"
         body = b"<html><body>" + filler * (size // len(filler) + 1)
-        self.add_route(path, body[:size], content_type="text/html; charset=utf-8")
+        self.add_route(
+            path, body[:size], content_type="text/html; charset=utf-8", send_length=send_length
+        )
 
     @property
     def request_log(self) -> list[str]:
