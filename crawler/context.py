@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from crawler.errors import CrawlFailed
 from crawler.failures import STORE
 from crawler.items import ArticleSink, FetchedArticle, SourceStats
 
@@ -41,7 +42,9 @@ class CrawlContext:
         """A spider opened: build the sink if it is the first one."""
         self.stats.setdefault(source, SourceStats())
         self._open_spiders += 1
-        if self.sink is None and self.sink_failure is None:
+        if self.sink_failure is not None:
+            raise CrawlFailed(f"the article sink could not be built: {self.sink_failure!r}")
+        if self.sink is None:
             try:
                 self.sink = self.sink_factory()
             except Exception as exc:

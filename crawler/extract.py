@@ -162,7 +162,7 @@ def looks_like_html(data: bytes) -> bool:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head.decode("utf-16", errors="ignore").encode("ascii", errors="ignore")
-    return bool(_HTML_START_RE.search(head)) or head[:1] == b"<" and b">" in head
+    return bool(_HTML_START_RE.search(head)) or (head[:1] == b"<" and b">" in head)
 
 
 def detect_lang(text: str) -> str:

@@ -8,7 +8,7 @@ result hours later. Every problem raises :class:`crawler.errors.SourcesError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,7 +195,7 @@ def _name(key: str, value: Any) -> str:
     return value
 
 
-def _choice(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _choice(options: tuple[str, ...]) -> Callable[[str, Any], str]:
     def check(key: str, value: Any) -> str:
         if value not in options:
             raise _FieldError(f"{key} must be one of {', '.join(options)}, got {value!r}")

@@ -17,16 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JsonLinesSink, RecordingSink, read_jsonl
 from crawler.errors import CrawlFailed
 from crawler.items import SourceStats
 from crawler.runner import run_crawl, run_crawl_in_subprocess
 from crawler.settings import CrawlSettings, default_user_agent, scrapy_settings
 from crawler.sources import SourceConfig
 
-try:
+try:  # tests/ as a package or as a rootdir-relative directory (pytest import modes)
+    from tests.conftest import JsonLinesSink, RecordingSink, read_jsonl
     from tests.httpserver import SiteServer, serve_directory
 except ImportError:  # pragma: no cover
+    from conftest import JsonLinesSink, RecordingSink, read_jsonl  # type: ignore[no-redef]
     from httpserver import SiteServer, serve_directory  # type: ignore[no-redef]
 
 TEST_SETTINGS = CrawlSettings(
