@@ -12,6 +12,14 @@ How it works, and why:
   ``jieba.Tokenizer`` that knows every KB name, and everything up to the last filler/verb token
   (获批, 入选, 包括, 的 ...) is dropped. Token-level stripping keeps 美的 intact where a
   character rule would cut at 的.
+* English parks in the standard form "<Company> 5G + Industrial Internet Demonstration Park
+  (<City>)" are recognised when one to five capitalised words precede the suffix; "The ... park"
+  and plural "parks" (the programme in general) are not parks.
+* A standard-form mention links to a KB park by exact name, else by lead company when exactly
+  one of its parks fits; the city (slot, or a city name opening the company name) must agree.
+* The batch of a new park is the one stated in its sentence; for a line of its own (a list
+  item in a notice) the nearest preceding sentence about the programme that states a batch.
+  Batches stated in earlier prose sentences are not borrowed.
 * **spaCy** (blank pipelines only, nothing downloaded) tokenises the original text: its tokens
   give sentence boundaries (English abbreviations such as "Co." stay inside a sentence) and, for
   English, reject name matches that do not fall on token boundaries (Gree inside "Gree.com").
@@ -25,6 +33,7 @@ names are not reported as COMPANY mentions; they are carried by the PARK's ``com
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -44,6 +53,8 @@ from .sentences import Sentences
 
 PARK, CITY, COMPANY = "PARK", "CITY", "COMPANY"
 _PROGRAMME_RE = re.compile(r"示范园区|(?i:demonstration\s+parks?)")
+#: Sentences searched backwards for a list's heading that states the batch.
+_BATCH_LOOKBACK = 40
 _CITY_BLOCKERS_RE = re.compile(r"孙中山|中山(?:大学|路|公园|纪念|装|陵|舰|医院)")
 
 
@@ -158,16 +169,16 @@ class Extractor:
         hits: list[_Hit] = []
         std = self._zh_standard_parks(nt) + self._en_standard_parks(nt)
         hits += std
-        taken = [(h.nstart, h.nend) for h in std]
+        taken = {i for h in std if h.type == PARK for i in range(h.nstart, h.nend)}
         for m in _finditer(self._park_re, nt.text):
-            if any(m.start() < e and s < m.end() for s, e in taken):
+            if any(i in taken for i in range(m.start(), m.end())):
                 continue   # already covered by a standard-form hit (with its city slot)
             p = self._park_by_name[m.group()]
             hits.append(self._known_park_hit(p, m.start(), m.end(), lang))
-        blocked = [m.span() for m in _CITY_BLOCKERS_RE.finditer(nt.text)]
+        blocked = {i for m in _CITY_BLOCKERS_RE.finditer(nt.text) for i in range(*m.span())}
         for m in _finditer(self._city_re, nt.text):
-            if any(s <= m.start() and m.end() <= e for s, e in blocked):
-                continue
+            if m.start() in blocked and m.end() - 1 in blocked:
+                continue   # 中山 in 中山大学 / 孙中山
             c = self._city_free[m.group()]
             hits.append(_Hit(CITY, m.start(), m.end(), c.id, c.name_zh, c.name_en))
         for m in _finditer(self._company_re, nt.text):
@@ -182,7 +193,7 @@ class Extractor:
                 continue   # not on token boundaries, e.g. "Gree" in "Gree.com"
             batch = h.batch
             if h.type == PARK and h.new and batch is None:
-                batch = self._context_batch(nt, sents, start)
+                batch = self._context_batch(sents, start)
             company_name = h.company_name
             if h.company_span is not None:
                 cs, ce = nt.span(*h.company_span)
@@ -377,7 +388,7 @@ class Extractor:
                 hits.append(_Hit(CITY, ss, se, slot_city.id, slot_city.name_zh, slot_city.name_en))
         return hits
 
-    def _context_batch(self, nt: Normalized, sents: Sentences, start: int) -> int | None:
+    def _context_batch(self, sents: Sentences, start: int) -> int | None:
         """Batch of a new park: stated in its sentence, or — for a list item / line of its own —
         in the nearest preceding sentence about the programme (a notice's heading)."""
         s, e = sents.span(start)
@@ -386,8 +397,9 @@ class Extractor:
             return b
         if s > 0 and sents.text[s - 1] != "\n":
             return None
-        i = s
-        while i > 0:
+        i, looked = s, 0
+        while i > 0 and looked < _BATCH_LOOKBACK:
+            looked += 1
             ps, pe = sents.span(i - 1)
             chunk = normalize(sents.text[ps:pe]).text
             if _PROGRAMME_RE.search(chunk):
@@ -403,13 +415,22 @@ def _finditer(pattern: re.Pattern[str] | None, text: str) -> Iterable[re.Match[s
 
 
 def _resolve_overlaps(hits: list[_Hit]) -> list[_Hit]:
-    """Per type, keep non-overlapping hits: longest first, then leftmost."""
+    """Per type, keep non-overlapping hits: longest first, then leftmost.
+
+    Kept spans of a type are disjoint, so one sorted list of starts and a look at the
+    neighbours on either side answers "does this overlap?" in O(log n).
+    """
     kept: list[_Hit] = []
-    by_type: dict[str, list[tuple[int, int]]] = {}
+    starts: dict[str, list[int]] = {}
+    ends: dict[str, dict[int, int]] = {}
     for h in sorted(hits, key=lambda h: (-(h.nend - h.nstart), h.nstart)):
-        spans = by_type.setdefault(h.type, [])
-        if any(h.nstart < e and s < h.nend for s, e in spans):
-            continue
-        spans.append((h.nstart, h.nend))
+        st, en = starts.setdefault(h.type, []), ends.setdefault(h.type, {})
+        i = bisect.bisect_left(st, h.nstart)
+        if i < len(st) and st[i] < h.nend:
+            continue            # a kept span starts inside this one
+        if i > 0 and en[st[i - 1]] > h.nstart:
+            continue            # the kept span before this one reaches into it
+        st.insert(i, h.nstart)
+        en[h.nstart] = h.nend
         kept.append(h)
     return kept
