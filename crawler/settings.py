@@ -26,7 +26,12 @@ def default_user_agent(contact: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class CrawlSettings:
-    """Crawl-wide behaviour. ``user_agent=None`` means :func:`default_user_agent` (contact)."""
+    """Crawl-wide behaviour. ``user_agent=None`` means :func:`default_user_agent` (contact).
+
+    ``time_budget_seconds`` maps to Scrapy's CLOSESPIDER_TIMEOUT: after it no new request is
+    started, but downloads already in flight finish or time out, so the worst-case wall time
+    is about ``time_budget_seconds + download_timeout``.
+    """
 
     user_agent: str | None = None
     contact: str | None = None
