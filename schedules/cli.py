@@ -113,10 +113,13 @@ def _print_json_lines(rows: Sequence[dict[str, Any]]) -> None:
         print(json.dumps(row, ensure_ascii=False))
 
 
-def _crawl_settings(cfg: Config) -> Any:
+def _crawl_settings(cfg: Config, verbose: int = 0) -> Any:
+    """Scrapy's own log stays quiet unless asked for: every failure is recorded in the run and
+    summarised in one line per source, so a traceback on stderr would only bury that line."""
     from crawler.settings import CrawlSettings
 
-    return CrawlSettings(contact=cfg.contact, download_delay=cfg.download_delay)
+    level = {0: "CRITICAL", 1: "INFO"}.get(verbose, "DEBUG")
+    return CrawlSettings(contact=cfg.contact, download_delay=cfg.download_delay, log_level=level)
 
 
 # --------------------------------------------------------------------------- commands
@@ -144,7 +147,7 @@ def cmd_crawl(args: argparse.Namespace, cfg: Config) -> int:
     sources = args.sources or cfg.sources
     if sources is None:
         raise UserError("no sources file: pass --sources FILE or set 'sources' in the config file")
-    report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg), priority=args.priority, only=args.only)
+    report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg, args.verbose), priority=args.priority, only=args.only)
     return _print_crawl_report(report)
 
 

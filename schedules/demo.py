@@ -66,7 +66,7 @@ def run_demo(directory: Path, *, verbose: bool = False) -> int:
         sync_kb(session, kb)
     engine.dispose()
     settings = CrawlSettings(download_delay=0.0, autothrottle=False, contact="parkwatch demo",
-                             log_level="INFO" if verbose else "WARNING")
+                             log_level="INFO" if verbose else "CRITICAL")
     with DemoServer() as server:
         sources = write_sources(server.base_url, directory / "sources.yaml")
         print(f"parkwatch demo: sample site served at {server.base_url}/ (offline, loopback only)")

@@ -16,7 +16,7 @@ log = logging.getLogger("parkwatch.jobs")
 
 def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: float = 0.5,
               priority: str | None = None) -> None:
-    settings = CrawlSettings(contact=contact, download_delay=download_delay)
+    settings = CrawlSettings(contact=contact, download_delay=download_delay, log_level="ERROR")
     report = run_crawl_job(db_url, Path(sources), settings, priority=priority)
     log.warning(
         "crawl run %s %s: %d new articles, %d new parks, failing sources: %s",

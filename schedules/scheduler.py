@@ -56,6 +56,8 @@ def _zone(name: str) -> ZoneInfo:
 
 def configure(scheduler: BaseScheduler, cfg: Config) -> None:
     tz = _zone(cfg.schedule.timezone)
+    crawl_trigger = cron_trigger(cfg.schedule.crawl, tz)  # both checked, even if one job is off
+    digest_trigger = cron_trigger(cfg.schedule.digest, tz)
     common: dict[str, Any] = {
         "replace_existing": True,
         "coalesce": True,
@@ -65,7 +67,7 @@ def configure(scheduler: BaseScheduler, cfg: Config) -> None:
     if cfg.sources is not None:
         scheduler.add_job(
             "schedules.jobs:crawl_job",
-            cron_trigger(cfg.schedule.crawl, tz),
+            crawl_trigger,
             id=CRAWL_JOB_ID,
             name="nightly crawl",
             kwargs={"db_url": cfg.database_url, "sources": str(cfg.sources.resolve()),
@@ -74,7 +76,7 @@ def configure(scheduler: BaseScheduler, cfg: Config) -> None:
         )
     scheduler.add_job(
         "schedules.jobs:digest_job",
-        cron_trigger(cfg.schedule.digest, tz),
+        digest_trigger,
         id=DIGEST_JOB_ID,
         name="weekly digest",
         kwargs={"db_url": cfg.database_url, "digest_dir": str(cfg.digests.resolve())},
