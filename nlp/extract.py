@@ -34,9 +34,11 @@ names are not reported as COMPANY mentions; they are carried by the PARK's ``com
 from __future__ import annotations
 
 import bisect
+import contextlib
+import logging
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import jieba
 import spacy
@@ -98,10 +100,12 @@ class Extractor:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self._jieba = jieba.Tokenizer()      # private: never touch jieba's global dictionary
-        self._jieba.initialize()
-        zh = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-        zh.tokenizer.jieba_seg = self._jieba  # the spaCy tokenizer must see our KB words too
+        with _quiet_jieba():
+            self._jieba = jieba.Tokenizer()      # private: never touch jieba's global dictionary
+            self._jieba.initialize()
+            # spaCy loads jieba's global default dictionary here (read-only for us) ...
+            zh = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+        zh.tokenizer.jieba_seg = self._jieba  # ... then segments with ours, which knows KB names
         self._zh = zh
         self._en = spacy.blank("en")
         self._words: set[str] = set()
@@ -408,6 +412,19 @@ class Extractor:
                     return b
             i = ps
         return None
+
+
+@contextlib.contextmanager
+def _quiet_jieba() -> Iterator[None]:
+    """jieba logs "Building prefix dict ..." to stderr at DEBUG level on every dictionary load;
+    a CLI's stderr is for errors, so hold its logger at WARNING while we load."""
+    logger = logging.getLogger("jieba")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _finditer(pattern: re.Pattern[str] | None, text: str) -> Iterable[re.Match[str]]:
