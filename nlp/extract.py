@@ -359,16 +359,18 @@ class Extractor:
         for m in EN_PARK_RE.finditer(s):
             words = m.group("prefix").split()
             offs = [m.start("prefix") + o.start() for o in re.finditer(r"\S+", m.group("prefix"))]
-            while words and words[0] in EN_PREFIX_STOP:
-                words, offs = words[1:], offs[1:]
-            if not words:
-                continue
+            # A known company name wins over the stop list: "China" opens sentences, but also
+            # "China Construction Steel Structure".
             co = None
             for i in range(len(words)):
                 co = self._company_by_name.get(" ".join(words[i:]))
                 if co is not None:
                     words, offs = words[i:], offs[i:]
                     break
+            while co is None and words and words[0] in EN_PREFIX_STOP:
+                words, offs = words[1:], offs[1:]
+            if not words:
+                continue
             name = " ".join(words)
             pstart, pend_name = offs[0], m.end("prefix")
             slot_city, slot_len = self._slot_city(m.group("slot"))

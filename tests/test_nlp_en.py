@@ -48,6 +48,14 @@ CASES: list[tuple[str, list[Row]]] = [
             ("COMPANY", "Gree", 20, 24, "company:gree", False),
         ],
     ),
+    (   # "China" opens many sentences, but it is also the first word of a known company's name
+        "China Construction Steel Structure 5G+Industrial Internet Application Demonstration Park opened.",
+        [
+            ("PARK", "China Construction Steel Structure 5G+Industrial Internet Application Demonstration Park",
+             0, 88, "park:china-construction-steel-huizhou", False),
+            ("COMPANY", "China Construction Steel Structure", 0, 34, "company:china-construction-steel", False),
+        ],
+    ),
     (   # case-sensitive: lower-case common words are not names
         "The foxconn story and a zhuhai trip; GREE is shouting.",
         [],
