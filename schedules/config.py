@@ -9,7 +9,7 @@ never read from the file: they stay in the environment.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,9 @@ class ConfigError(Exception):
     """The config file is missing, malformed, or names an unknown setting."""
 
 
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+def default_data_dir(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "parkwatch"
 
 
@@ -54,21 +55,31 @@ class Config:
         return self.digest_dir or self.data_dir / "digests"
 
 
+def _section(cls: type[Any], value: Any, origin: str, key: str) -> Any:
+    """Build a nested settings section (a dataclass) from a mapping, rejecting unknown keys."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{origin}: '{key}' must be a mapping")
+    known = {f.name for f in fields(cls)}
+    bad = set(value) - known
+    if bad:
+        raise ConfigError(f"{origin}: unknown {key} setting(s): {', '.join(sorted(bad))}")
+    try:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: bad '{key}' section: {exc}") from None
+
+
 def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
     known = {f.name for f in fields(Config)} | {"db"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{origin}: unknown setting(s): {', '.join(sorted(unknown))}")
+    defaults = Config()
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "schedule":
-            if not isinstance(value, dict):
-                raise ConfigError(f"{origin}: 'schedule' must be a mapping")
-            sched_known = {f.name for f in fields(ScheduleConfig)}
-            bad = set(value) - sched_known
-            if bad:
-                raise ConfigError(f"{origin}: unknown schedule setting(s): {', '.join(sorted(bad))}")
-            out["schedule"] = ScheduleConfig(**value)
+        current = getattr(defaults, key, None)
+        if is_dataclass(current):
+            out[key] = _section(type(current), value, origin, key)
         elif key in ("data_dir", "sources", "digest_dir"):
             out[key] = Path(str(value)).expanduser()
         elif key in ("db", "db_url"):
@@ -80,7 +91,7 @@ def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
 
 def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) -> Config:
     env = dict(os.environ) if env is None else env
-    cfg = Config()
+    cfg = Config(data_dir=default_data_dir(env))
     path = path or (Path(env["PARKWATCH_CONFIG"]) if env.get("PARKWATCH_CONFIG") else None)
     if path is not None:
         try:

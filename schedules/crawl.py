@@ -16,9 +16,11 @@ from crawler.errors import CrawlFailed
 from crawler.runner import run_crawl_in_subprocess
 from crawler.settings import CrawlSettings
 from crawler.sources import SourceConfig, load_sources
+from nlp.kb import KnowledgeBase
 from schedules.pipeline import StoreSinkFactory
 from store.db import check_schema, make_engine, session_factory
 from store.models import CrawlRun, Park
+from store.repository import sync_kb
 from store.types import utcnow
 
 #: Error kinds that are the crawler doing its job (a robots.txt refusal), not a source failing.
@@ -63,6 +65,7 @@ def run_crawl_job(
     check_schema(engine)
     sessions = session_factory(engine)
     with sessions.begin() as session:
+        sync_kb(session, KnowledgeBase.load())  # an edited knowledge base takes effect at the next crawl
         run = CrawlRun(sources=[s.name for s in sources], status="running")
         session.add(run)
         session.flush()
