@@ -151,7 +151,39 @@ def save_article(
             )
         )
     session.flush()
+    if result.new_parks:
+        create_alerts(session, article, result.new_parks)
     return result
+
+
+def create_alerts(session: Session, article: Article, new_parks: Sequence[Park]) -> None:
+    """Outbox rows for parks first found in this article, written in the article's transaction.
+
+    Called once per article with every park it newly named; (kind, park) is unique, so no park
+    is ever alerted twice whatever happens to the crawl.
+    """
+    for park in new_parks:
+        session.add(
+            Alert(
+                kind="new_park",
+                park_id=park.id,
+                article_id=article.id,
+                status="pending",
+                payload={
+                    "park": {"name_zh": park.name_zh, "name_en": park.name_en, "kb_id": park.kb_id},
+                    "city": park.city_kb_id,
+                    "company": park.company_kb_id,
+                    "company_name": park.company_name,
+                    "batch": park.batch,
+                    "sentence": park.first_seen_sentence,
+                    "source": article.source,
+                    "url": article.url,
+                    "title": article.title,
+                    "published_at": article.published_at.isoformat() if article.published_at else None,
+                },
+            )
+        )
+    session.flush()
 
 
 def _get_or_create_found_park(session: Session, m: MentionLike, article: Article) -> tuple[Park, bool]:
@@ -177,26 +209,6 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
     )
     session.add(park)
     session.flush()
-    session.add(
-        Alert(
-            kind="new_park",
-            park_id=park.id,
-            article_id=article.id,
-            status="pending",
-            payload={
-                "park": {"name_zh": park.name_zh, "name_en": park.name_en, "kb_id": park.kb_id},
-                "city": park.city_kb_id,
-                "company": park.company_kb_id,
-                "company_name": park.company_name,
-                "batch": park.batch,
-                "sentence": m.sentence,
-                "source": article.source,
-                "url": article.url,
-                "title": article.title,
-                "published_at": article.published_at.isoformat() if article.published_at else None,
-            },
-        )
-    )
     return park, True
 
 
