@@ -19,6 +19,8 @@ from store.models import Alert, Article, Mention, Park
 from tests.factories import NEW_PARK, M, new_park_mention
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
 @pytest.fixture
 def sessions(tmp_path: Path) -> sessionmaker[Session]:
     engine = make_engine(sqlite_url(tmp_path / "pw.db"))
