@@ -72,9 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="HTML or text file; '-' reads stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per line per file")
     p.add_argument("--lang", choices=["zh", "en"], help="language (default: detected)")
-    p = add("parks", cmd_parks, "list known and newly found parks")
+    p = add("parks", cmd_parks, "list known and newly found parks; confirm or reject a found park")
+    p.add_argument("action", nargs="?", choices=["list", "confirm", "reject"], default="list")
+    p.add_argument("park_id", nargs="?", metavar="ID", help="park id (park:found:…) or row number")
     p.add_argument("--json", action="store_true")
-    p = add("alerts", cmd_alerts, "list alerts on newly named parks")
+    p = add("alerts", cmd_alerts, "list alerts with their delivery state per channel; send or retry them")
+    p.add_argument("action", nargs="?", choices=["list", "send", "retry"], default="list",
+                   help="send: deliver what is due now; retry: failed and uncertain deliveries again")
     p.add_argument("--json", action="store_true")
     p = add("runs", cmd_runs, "list recent crawl runs with per-source counts and errors")
     p.add_argument("--json", action="store_true")
@@ -85,10 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("demo", cmd_demo, "run the whole pipeline offline on the bundled sample site")
     p.add_argument("--dir", type=Path, default=Path("parkwatch-demo"), help="where the demo writes (default ./parkwatch-demo)")
     p = add("schedule", cmd_schedule, "run the scheduler (nightly crawl, weekly digest) until stopped")
-    p.add_argument("action", nargs="?", choices=["start", "list"], default="start")
+    p.add_argument("action", nargs="?", choices=["start", "list", "run"], default="start")
+    p.add_argument("job", nargs="?", metavar="JOB", help="with 'run': the job id to run now (see 'schedule list')")
     p.add_argument("--sources", type=Path, help="sources file; default: config 'sources'")
     p.add_argument("--crawl", metavar="CRON", help="crawl schedule, cron syntax (default '0 2 * * *')")
     p.add_argument("--digest", metavar="CRON", help="digest schedule (default '0 8 * * mon')")
+    p.add_argument("--poll", metavar="CRON", help="high-priority sources poll (default '0 * * * *', hourly)")
     p.add_argument("--timezone", help="time zone of the schedule (default Asia/Shanghai)")
     return parser
 
@@ -148,7 +154,10 @@ def cmd_crawl(args: argparse.Namespace, cfg: Config) -> int:
     sources = args.sources or cfg.sources
     if sources is None:
         raise UserError("no sources file: pass --sources FILE or set 'sources' in the config file")
-    report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg, args.verbose), priority=args.priority, only=args.only)
+    report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg, args.verbose), priority=args.priority, only=args.only,
+                           alerts=cfg.alerts)
+    if report.delivery is not None:
+        print(report.delivery.summary())
     return _print_crawl_report(report)
 
 
@@ -190,6 +199,15 @@ def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
     from store.db import session_factory
     from store.repository import entity_names, list_parks
 
+    if args.action != "list":
+        from schedules.alerts_cmd import set_park_status
+
+        if not args.park_id:
+            raise UserError(f"parks {args.action} needs a park ID (see 'parkwatch parks')")
+        _engine(cfg).dispose()
+        park = set_park_status(cfg.database_url, args.park_id, "confirmed" if args.action == "confirm" else "rejected")
+        print(f"{park.status}: {park.name_zh} ({park.kb_id})")
+        return 0
     with session_factory(_engine(cfg))() as session:
         names = entity_names(session)
         rows = [
@@ -219,28 +237,36 @@ def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace, cfg: Config) -> int:
-    from store.db import session_factory
-    from store.repository import list_alerts
+    from schedules import alerts_cmd
 
-    with session_factory(_engine(cfg))() as session:
-        rows = [
-            {
-                "id": a.id,
-                "kind": a.kind,
-                "status": a.status,
-                "created_at": _iso(a.created_at),
-                "park": a.park.kb_id,
-                **a.payload,
-            }
-            for a in list_alerts(session)
-        ]
+    _engine(cfg).dispose()  # one clear line when the database is not initialised
+    if args.action in ("send", "retry"):
+        if args.action == "retry":
+            reset, report = alerts_cmd.retry(cfg.database_url, cfg.alerts)
+            print(f"{reset} failed or uncertain deliveries made due again")
+        else:
+            report = alerts_cmd.deliver(cfg.database_url, cfg.alerts)
+        print(report.summary())
+        for error in report.errors:
+            print(f"parkwatch: alert delivery failed: {error}", file=sys.stderr)
+        return EXIT_ERROR if report.failed else 0
+    rows = alerts_cmd.alert_rows(cfg.database_url)
     if args.json:
         _print_json_lines(rows)
-    else:
-        if not rows:
-            print("no alerts")
-        for r in rows:
-            print(f"#{r['id']} {r['status']:<8} {r['kind']}: {r['park']['name_zh']}  <{r['url']}>")
+        return 0
+    if not rows:
+        print("no alerts")
+    for r in rows:
+        print(f"#{r['id']} {r['kind']} {r['created_at'][:16]}  {r['source']}  <{r['url']}>")
+        for park in r["parks"]:
+            flag = "" if park["status"] in ("new", "confirmed") else f"  ({park['status']})"
+            print(f"    {park['name_zh']}{flag}")
+        if not r["deliveries"]:
+            print("    not delivered: no channel configured (PARKWATCH_ALERT_URLS)")
+        for d in r["deliveries"]:
+            extra = f", next try {d['next_attempt_at'][:16]}" if d["next_attempt_at"] and d["status"] == "failed" else ""
+            error = f": {d['error']}" if d["error"] and d["status"] != "sent" else ""
+            print(f"    {d['status']:<9} {d['channel']} ({d['attempts']} attempt(s){extra}){error}")
     return 0
 
 
@@ -305,13 +331,19 @@ def cmd_schedule(args: argparse.Namespace, cfg: Config) -> int:
     from schedules import scheduler
 
     sched_cfg = cfg.schedule
-    overrides = {k: v for k, v in (("crawl", args.crawl), ("digest", args.digest), ("timezone", args.timezone)) if v}
+    overrides = {k: v for k, v in (("crawl", args.crawl), ("digest", args.digest), ("timezone", args.timezone),
+                                   ("poll", args.poll)) if v}
     if overrides:
         sched_cfg = replace(sched_cfg, **overrides)
     cfg = replace(cfg, schedule=sched_cfg, sources=args.sources or cfg.sources)
     if args.action == "list":
         for line in scheduler.describe_jobs(cfg):
             print(line)
+        return 0
+    if args.action == "run":
+        if not args.job:
+            raise UserError(f"schedule run needs a job id: {', '.join(scheduler.JOB_IDS)}")
+        print(scheduler.run_job_now(cfg, args.job))
         return 0
     if cfg.sources is None:
         raise UserError("no sources file: pass --sources FILE or set 'sources' in the config file")

@@ -33,7 +33,29 @@ class ScheduleConfig:
     timezone: str = "Asia/Shanghai"
     crawl: str = "0 2 * * *"  # nightly full crawl (cron: minute hour day month weekday)
     digest: str = "0 8 * * mon"  # weekly digest, Monday 08:00
+    poll: str = "0 * * * *"  # hourly crawl of high-priority sources: a notice alerted within the hour
+    alerts_retry: str = "*/10 * * * *"  # deliver alerts whose earlier attempt failed
     misfire_grace_seconds: int = 6 * 3600  # a machine that was off at 02:00 catches up once
+    crawl_budget_seconds: int = 3 * 3600  # a nightly crawl stops starting requests after this
+    poll_budget_seconds: int = 15 * 60  # the same for an hourly poll
+    kill_grace_seconds: int = 120  # then the crawl process is killed, whatever it is doing
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """Alert delivery. Channel URLs hold secrets: they come only from PARKWATCH_ALERT_URLS."""
+
+    timeout_seconds: float = 10.0  # per send
+    lease_seconds: float = 300.0  # a claimed delivery left `sending` longer than this was interrupted
+    backoff_seconds: float = 60.0  # first retry after a failure, doubling each time
+    backoff_max_seconds: float = 6 * 3600.0
+    max_attempts: int = 8  # then failed until `parkwatch alerts retry`
+    on_uncertain: str = "resend"  # after a crash mid-send: resend (same idempotency key) | hold
+    max_age_hours: float = 7 * 24.0  # a channel added later receives notices this recent
+
+    def __post_init__(self) -> None:
+        if self.on_uncertain not in ("resend", "hold"):
+            raise ValueError(f"on_uncertain must be resend or hold, got {self.on_uncertain!r}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,7 @@ class Config:
     digest_dir: Path | None = None  # where scheduled digests go; default data_dir/digests
     download_delay: float = 0.5
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def database_url(self) -> str:

@@ -33,6 +33,7 @@ class CrawlReport:
     status: str
     stats: dict[str, dict[str, Any]]
     new_parks: list[tuple[str, str | None]] = field(default_factory=list)  # (name_zh, first URL)
+    delivery: Any = None  # reports.delivery.DeliveryReport when alerts were delivered after the crawl
 
     def failing_sources(self) -> dict[str, dict[str, int]]:
         """Sources with errors a user should look at, with counts by kind."""
@@ -54,6 +55,7 @@ def run_crawl_job(
     *,
     priority: str | None = None,
     only: list[str] | None = None,
+    alerts: Any = None,
 ) -> CrawlReport:
     """Crawl the sources file into the database; raises SourcesError/StoreError/CrawlFailed."""
     sources: list[SourceConfig] = load_sources(sources_path)
@@ -84,7 +86,20 @@ def run_crawl_job(
         rows = session.scalars(select(Park).where(Park.origin == "found", Park.created_at >= started))
         report.new_parks = [(p.name_zh, p.first_seen_url) for p in rows]
     engine.dispose()
+    if alerts is not None:  # an AlertsConfig: deliver what this crawl (or an earlier one) left due
+        report.delivery = _deliver(db_url, alerts)
     return report
+
+
+def _deliver(db_url: str, alerts: Any) -> Any:
+    """Alert delivery never fails a crawl: its problems end up in the delivery report."""
+    from reports.delivery import DeliveryReport
+    from schedules.alerts_cmd import deliver
+
+    try:
+        return deliver(db_url, alerts)
+    except Exception as exc:  # noqa: BLE001 - the crawl's own result must still be reported
+        return DeliveryReport(errors=[f"delivery did not run: {exc}"])
 
 
 def _finish(sessions: Any, run_id: int, status: str, stats: dict[str, Any], message: str | None) -> None:

@@ -101,8 +101,34 @@ class Mention(Base):
     article: Mapped[Article] = relationship(back_populates="mentions")
 
 
+class AlertNotice(Base):
+    """Outbox row: one message per notice (the article that named the parks), written in the same
+    transaction as the finding and delivered afterwards, once per channel (`AlertDelivery`).
+
+    `idempotency_key` travels in every message so a receiver can drop a copy re-sent after a
+    crash between sending and recording it.
+    """
+
+    __tablename__ = "alert_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    alerts: Mapped[list[Alert]] = relationship(back_populates="notice", order_by="Alert.id")
+    deliveries: Mapped[list[AlertDelivery]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="AlertDelivery.id"
+    )
+
+
 class Alert(Base):
-    """Outbox row: written in the same transaction as the finding, delivered afterwards."""
+    """One finding (a park newly named): unique per (kind, park), so no park is alerted twice.
+
+    Findings of one article share one `AlertNotice`, the message actually delivered.
+    """
 
     __tablename__ = "alerts"
     __table_args__ = (UniqueConstraint("kind", "park_id", name="uq_alert_kind_park"),)
@@ -111,11 +137,59 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(32))
     park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("alert_notices.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | dismissed
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     park: Mapped[Park] = relationship()
+    notice: Mapped[AlertNotice | None] = relationship(back_populates="alerts")
+
+
+class AlertDelivery(Base):
+    """Outbox state of one notice on one channel.
+
+    `channel` is a hash of the channel URL and `channel_name` its redacted form: the URL holds
+    secrets and lives only in the environment. Status: pending → sending (claimed, lease until
+    `lease_until`, committed *before* the send) → sent | failed (retried at `next_attempt_at`) |
+    uncertain (a crash left a claim whose send may or may not have happened, held for a person).
+    """
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "channel", name="uq_delivery_notice_channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("alert_notices.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))
+    channel_name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    notice: Mapped[AlertNotice] = relationship(back_populates="deliveries")
+
+
+class SourceLock(Base):
+    """Who crawls a source right now, so two scheduler processes never crawl it at once.
+
+    A lock expires at `expires_at` (the crawl's time budget plus grace), so a process killed
+    while holding it cannot block the source for ever.
+    """
+
+    __tablename__ = "source_locks"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
 
 
 class CrawlRun(Base):

@@ -10,13 +10,13 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nlp import kb as kbmod
-from store.models import Alert, Article, CrawlError, CrawlRun, Entity, Mention, Park
+from store.models import Alert, AlertNotice, Article, CrawlError, CrawlRun, Entity, Mention, Park
 
 
 class MentionLike(Protocol):
@@ -156,34 +156,84 @@ def save_article(
     return result
 
 
-def create_alerts(session: Session, article: Article, new_parks: Sequence[Park]) -> None:
-    """Outbox rows for parks first found in this article, written in the article's transaction.
+def create_alerts(session: Session, article: Article, new_parks: Sequence[Park]) -> AlertNotice | None:
+    """The outbox for parks first found in this article, written in the article's transaction.
 
-    Called once per article with every park it newly named; (kind, park) is unique, so no park
-    is ever alerted twice whatever happens to the crawl.
+    One `AlertNotice` per article lists every park it newly named (one message for a notice that
+    names eight parks, not eight); one `Alert` per park, unique on (kind, park), so the database
+    refuses to alert a park twice whatever happens to the crawl. Names of the city and the lead
+    company are resolved now, so the message shows the evidence as it was when found.
     """
-    for park in new_parks:
+    if not new_parks:
+        return None
+    names = {
+        e.kb_id: (e.name_zh, e.name_en)
+        for e in session.scalars(
+            select(Entity).where(Entity.kb_id.in_({p.city_kb_id for p in new_parks} | {p.company_kb_id for p in new_parks}))
+        )
+    }
+    published = article.published_at.isoformat() if article.published_at else None
+    parks = [_park_payload(park, names) for park in new_parks]
+    key_source = "new_park\n" + "\n".join(sorted(p.kb_id for p in new_parks))
+    notice = AlertNotice(
+        kind="new_park",
+        article_id=article.id,
+        idempotency_key="pw-" + hashlib.sha256(key_source.encode("utf-8")).hexdigest()[:32],
+        payload={
+            "kind": "new_park",
+            "parks": parks,
+            "source": article.source,
+            "lang": article.lang,
+            "url": article.url,
+            "title": article.title,
+            "published_at": published,
+            "fetched_at": article.fetched_at.isoformat(),
+        },
+    )
+    session.add(notice)
+    session.flush()
+    for park, entry in zip(new_parks, parks):
         session.add(
             Alert(
                 kind="new_park",
                 park_id=park.id,
                 article_id=article.id,
+                notice_id=notice.id,
                 status="pending",
                 payload={
                     "park": {"name_zh": park.name_zh, "name_en": park.name_en, "kb_id": park.kb_id},
                     "city": park.city_kb_id,
+                    "city_name": entry["city_name"],
                     "company": park.company_kb_id,
-                    "company_name": park.company_name,
+                    "company_name": entry["company_name"],
                     "batch": park.batch,
                     "sentence": park.first_seen_sentence,
                     "source": article.source,
                     "url": article.url,
                     "title": article.title,
-                    "published_at": article.published_at.isoformat() if article.published_at else None,
+                    "published_at": published,
                 },
             )
         )
     session.flush()
+    return notice
+
+
+def _park_payload(park: Park, names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    city = names.get(park.city_kb_id or "")
+    company = names.get(park.company_kb_id or "")
+    return {
+        "kb_id": park.kb_id,
+        "name_zh": park.name_zh,
+        "name_en": park.name_en,
+        "city": park.city_kb_id,
+        "city_name": {"zh": city[0], "en": city[1]} if city else None,
+        "company": park.company_kb_id,
+        "company_name": park.company_name or (company[0] if company else None),
+        "company_name_en": company[1] if company else None,
+        "batch": park.batch,
+        "sentence": park.first_seen_sentence,
+    }
 
 
 def _get_or_create_found_park(session: Session, m: MentionLike, article: Article) -> tuple[Park, bool]:

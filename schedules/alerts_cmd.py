@@ -1,0 +1,100 @@
+"""Alert delivery and review wired to the configuration: used by the CLI, crawls and the scheduler.
+
+Channels are read from the environment here, at the edge, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+
+from reports.channels import ChannelError, channels_from_env
+from reports.delivery import DeliveryOptions, DeliveryReport, deliver_due
+from schedules.config import AlertsConfig
+from schedules.errors import UserError
+from store import outbox
+from store.db import check_schema, make_engine, session_factory
+from store.models import Alert, Park
+
+
+def delivery_options(cfg: AlertsConfig) -> DeliveryOptions:
+    return DeliveryOptions(**asdict(cfg))
+
+
+def deliver(db_url: str, cfg: AlertsConfig, env: dict[str, str] | None = None) -> DeliveryReport:
+    """Send every due alert to every configured channel; a bad channel URL is a UserError."""
+    try:
+        channels = channels_from_env(env)
+    except ChannelError as exc:
+        raise UserError(str(exc)) from None
+    engine = make_engine(db_url)
+    try:
+        check_schema(engine)
+        return deliver_due(session_factory(engine), channels, delivery_options(cfg))
+    finally:
+        engine.dispose()
+
+
+def retry(db_url: str, cfg: AlertsConfig, env: dict[str, str] | None = None) -> tuple[int, DeliveryReport]:
+    """Failed and uncertain deliveries become due now, then everything due is delivered."""
+    engine = make_engine(db_url)
+    check_schema(engine)
+    with session_factory(engine).begin() as session:
+        reset = outbox.retry(session)
+    engine.dispose()
+    return reset, deliver(db_url, cfg, env)
+
+
+def alert_rows(db_url: str) -> list[dict[str, Any]]:
+    """One row per notice: its parks, evidence, and per-channel delivery state (no secrets)."""
+    engine = make_engine(db_url)
+    check_schema(engine)
+    rows: list[dict[str, Any]] = []
+    with session_factory(engine)() as session:
+        for notice in outbox.list_notices(session):
+            statuses = {a.park.kb_id: a.park.status for a in notice.alerts}
+            rows.append({
+                "id": notice.id,
+                "kind": notice.kind,
+                "idempotency_key": notice.idempotency_key,
+                "created_at": notice.created_at.isoformat(),
+                **notice.payload,
+                "parks": [{**p, "status": statuses.get(p.get("kb_id"), "?")} for p in notice.payload.get("parks", [])],
+                "deliveries": [
+                    {"channel": d.channel_name, "status": d.status, "attempts": d.attempts,
+                     "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                     "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,
+                     "error": d.last_error}
+                    for d in notice.deliveries
+                ],
+            })
+    engine.dispose()
+    return rows
+
+
+def set_park_status(db_url: str, park_ref: str, status: str) -> Park:
+    """Confirm or reject a park found in coverage, by kb id (`park:found:…`) or row id.
+
+    A rejected park stays in the database (so the extractor keeps treating it as known and it
+    never becomes "new" again) and is left out of every alert not yet sent.
+    """
+    engine = make_engine(db_url)
+    check_schema(engine)
+    with session_factory(engine).begin() as session:
+        query = select(Park).where(Park.kb_id == park_ref)
+        if park_ref.isdigit():
+            query = select(Park).where(Park.id == int(park_ref))
+        park = session.scalar(query)
+        if park is None:
+            raise UserError(f"no park {park_ref!r}; see 'parkwatch parks' for ids")
+        if park.origin != "found":
+            raise UserError(f"park {park_ref!r} comes from the knowledge base; only found parks can be {status}")
+        park.status = status
+        for alert in session.scalars(select(Alert).where(Alert.park_id == park.id)):
+            alert.status = "dismissed" if status == "rejected" else "pending"
+        session.flush()
+        session.expunge(park)
+    engine.dispose()
+    return park
