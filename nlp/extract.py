@@ -43,6 +43,7 @@ from typing import Iterable, Iterator
 import jieba
 import spacy
 
+from .companies import en_company_spans, zh_company_spans
 from .kb import City, Company, KnowledgeBase, Park
 from .lang import detect_lang
 from .normalize import Normalized, has_cjk, norm, normalize
@@ -52,11 +53,15 @@ from .patterns import (
     ZH_LEADING_NOISE_RE, ZH_PARK_RE, ZH_STOP_TOKENS, ZH_SUFFIX, alias_regex, find_batch,
 )
 from .sentences import Sentences
+from .xling import NameMatcher
 
 PARK, CITY, COMPANY = "PARK", "CITY", "COMPANY"
 _PROGRAMME_RE = re.compile(r"示范园区|(?i:demonstration\s+parks?)")
 #: Sentences searched backwards for a list's heading that states the batch.
 _BATCH_LOOKBACK = 40
+#: Tokens after which a company name starts, beside the park-prefix stop list.
+_COMPANY_STOP = {"宣布", "表示", "称", "牵头", "提供", "联合", "携手", "签约", "签署", "投资", "设立", "成立",
+                 "旗下", "下属", "控股", "收购", "公告", "发布", "显示", "介绍", "透露"}
 _CITY_BLOCKERS_RE = re.compile(r"孙中山|中山(?:大学|路|公园|纪念|装|陵|舰|医院)")
 
 
@@ -108,6 +113,7 @@ class Extractor:
         zh.tokenizer.jieba_seg = self._jieba  # ... then segments with ours, which knows KB names
         self._zh = zh
         self._en = spacy.blank("en")
+        self._xling = NameMatcher()
         self._words: set[str] = set()
         self._index_cities_companies()
         self._index_parks()
@@ -124,7 +130,7 @@ class Extractor:
         self._city_free: dict[str, City] = {}   # names safe in free text
         self._city_slot: dict[str, City] = {}   # + single-character short forms
         for c in self.kb.cities.values():
-            for n in (c.name_zh, c.name_en, *c.aliases):
+            for n in (c.name_zh, c.name_en, *c.aliases, *c.districts):
                 key = norm(n)
                 self._city_slot.setdefault(key, c)
                 if len(key) > 1:
@@ -137,6 +143,21 @@ class Extractor:
                 self._company_by_name.setdefault(norm(n), co)
         self._city_re = alias_regex(self._city_free)
         self._company_re = alias_regex(self._company_by_name)
+        co_alt = self._company_re.pattern if self._company_re else "(?!)"
+        # 珠海格力的示范园区 / 富士康和格力电器牵头的两个示范园区: parks named by their companies.
+        self._zh_short_re = re.compile(
+            rf"(?P<list>(?:{co_alt})(?:(?:、|和|与|及|以及)(?:{co_alt}))*)"
+            r"(?:(?:牵头|建设|打造|运营)?的(?:[0-9两二三四五六七八九十几]+个)?|旗下的?)?"
+            r"(?:5G\+工业互联网)?(?:应用)?示范园区")
+        # "the parks led by Foxconn in Shenzhen and Gree in Zhuhai"
+        self._en_split_re = re.compile(
+            r"(?i:parks?)\s+(?:led|run|headed|operated|anchored|built)\s+by\s+"
+            rf"(?P<list>(?:{co_alt})\s+in\s+[A-Z][A-Za-z']+(?:(?:,\s*|,?\s+and\s+)(?:{co_alt})\s+in\s+[A-Z][A-Za-z']+)*)")
+        # "the Gree park", "Foxconn's 5G + Industrial Internet park in Shenzhen"
+        self._en_short_re = re.compile(
+            rf"(?P<co>{co_alt})(?P<park>(?:'s)?\s+(?:(?:5G|demonstration|pilot|showcase|flagship)\s+)*park)(?![A-Za-z])"
+            r"(?:\s+in\s+(?P<city>[A-Z][A-Za-z']+))?")
+
         self._add_words(self._city_free)
         self._add_words(self._company_by_name)
 
@@ -150,7 +171,11 @@ class Extractor:
             if p.company:
                 self._parks_by_company.setdefault(p.company, []).append(p)
             if p.name_zh.endswith(ZH_SUFFIX):
-                self._add_words([p.name_zh[: -len(ZH_SUFFIX)]])
+                core = p.name_zh[: -len(ZH_SUFFIX)]
+                self._add_words([core])
+                city, rest = self._leading_city(norm(core))
+                if city is not None and len(rest) >= 3:   # 东莞松湖智造 → 松湖智造示范园区
+                    self._park_by_name.setdefault(rest + "示范园区", p)
         self._park_re = alias_regex(self._park_by_name)
         self._add_words(self._park_by_name)
 
@@ -167,8 +192,8 @@ class Extractor:
             return []
         lang = lang if lang in ("zh", "en") else detect_lang(text)
         nt = normalize(text)
-        doc = (self._zh if lang == "zh" else self._en)(text)
-        sents = Sentences(doc)
+        doc = self._en(text) if lang == "en" else None
+        sents = Sentences(doc if doc is not None else text)
 
         hits: list[_Hit] = []
         std = self._zh_standard_parks(nt) + self._en_standard_parks(nt)
@@ -179,6 +204,8 @@ class Extractor:
                 continue   # already covered by a standard-form hit (with its city slot)
             p = self._park_by_name[m.group()]
             hits.append(self._known_park_hit(p, m.start(), m.end(), lang))
+        hits += self._company_named_parks(nt.text, lang, taken)
+        hits += self._unknown_companies(nt, text, lang)
         blocked = {i for m in _CITY_BLOCKERS_RE.finditer(nt.text) for i in range(*m.span())}
         for m in _finditer(self._city_re, nt.text):
             if m.start() in blocked and m.end() - 1 in blocked:
@@ -193,7 +220,7 @@ class Extractor:
         out: list[EntityMention] = []
         for h in _resolve_overlaps(hits):
             start, end = nt.span(h.nstart, h.nend)
-            if lang == "en" and not has_cjk(text[start:end]) and doc.char_span(start, end) is None:
+            if doc is not None and not has_cjk(text[start:end]) and doc.char_span(start, end) is None:
                 continue   # not on token boundaries, e.g. "Gree" in "Gree.com"
             batch = h.batch
             if h.type == PARK and h.new and batch is None:
@@ -213,6 +240,85 @@ class Extractor:
         return out
 
     # ------------------------------------------------------------------ parks
+
+    def _only_park_of(self, co: Company, city: str | None) -> Park | None:
+        """The one known park ``co`` leads (in ``city`` when given), else None."""
+        cands = [p for p in self._parks_by_company.get(co.id, [])
+                 if city is None or p.city is None or p.city == city]
+        return cands[0] if len(cands) == 1 else None
+
+    def _company_named_parks(self, s: str, lang: str, taken: set[int]) -> list[_Hit]:
+        """Parks named by their lead company: 珠海格力的示范园区, 富士康和格力电器牵头的两个示范园区,
+        "the Gree park", "the parks led by Foxconn in Shenzhen and Gree in Zhuhai".
+
+        Only companies with exactly one known park (in the named city) link; a company's other
+        parks, factories and industrial parks are never guessed.
+        """
+        hits: list[_Hit] = []
+
+        def add(name: str, cs: int, ce: int, end: int, city: str | None) -> None:
+            if any(i in taken for i in range(cs, end)):
+                return
+            co = self._company_by_name.get(name)
+            p = self._only_park_of(co, city) if co is not None else None
+            if p is not None:
+                hits.append(self._known_park_hit(p, cs, end, lang, company_span=(cs, ce)))
+
+        assert self._company_re is not None
+        for m in self._zh_short_re.finditer(s):
+            cos = list(self._company_re.finditer(s, m.start("list"), m.end("list")))
+            lead_city, _ = self._leading_city(s[max(0, m.start() - 4):m.start()][-2:])
+            for c in cos:
+                end = m.end() if len(cos) == 1 else c.end()
+                add(c.group(), c.start(), c.end(), end, lead_city.id if lead_city else None)
+        if lang != "en":
+            return hits
+        for m in self._en_split_re.finditer(s):
+            for pair in re.finditer(rf"(?P<co>{self._company_re.pattern})\s+in\s+(?P<city>[A-Z][A-Za-z']+)",
+                                    m.group("list")):
+                city = self._city_free.get(pair.group("city"))
+                base = m.start("list")
+                add(pair.group("co"), base + pair.start("co"), base + pair.end("co"),
+                    base + pair.end("city"), city.id if city else None)
+        for m in self._en_short_re.finditer(s):
+            city = self._city_free.get(m.group("city") or "")
+            if m.group("city") and city is None:
+                continue   # "Foxconn's park in Zhengzhou": not a Guangdong programme park
+            add(m.group("co"), m.start("co"), m.end("co"), m.end("park"), city.id if city else None)
+        return hits
+
+    def _unknown_companies(self, nt: Normalized, text: str, lang: str) -> list[_Hit]:
+        """COMPANY mentions of companies not in the KB, marked by a company word (companies.py)."""
+        if lang == "en":
+            spans = en_company_spans(nt.text)
+        else:
+            spans = zh_company_spans(nt, self._company_start)
+        hits = []
+        for s_, n_, e_ in spans:
+            name = nt.text[s_:e_]
+            if name in self._company_by_name or self._known_company_tail(nt.text[s_:n_]):
+                continue          # a known company's legal name: the KB match reports it
+            hits.append(_Hit(COMPANY, s_, e_, None, name if lang != "en" else None,
+                             name if lang == "en" else None))
+        return hits
+
+    def _known_company_tail(self, name: str) -> bool:
+        """True when ``name`` is a known company, maybe after a city (珠海格力电器 (股份有限公司))."""
+        if name in self._company_by_name:
+            return True
+        _city, rest = self._leading_city(name)
+        return rest in self._company_by_name
+
+    def _company_start(self, raw: str) -> int | None:
+        """Where a company name starts in ``raw`` (the text before 有限公司 …): after the last
+        verb or filler token (由, 与, 宣布 …)."""
+        tokens = self._jieba.lcut(raw)
+        pos, start = 0, 0
+        for t in tokens:
+            pos += len(t)
+            if t in ZH_STOP_TOKENS or t in _COMPANY_STOP:
+                start = pos
+        return start if start < len(raw) else None
 
     def _known_park_hit(self, p: Park, s: int, e: int, lang: str, *,
                         company_span: tuple[int, int] | None = None) -> _Hit:

@@ -28,6 +28,9 @@ class City:
     name_zh: str
     name_en: str
     aliases: tuple[str, ...] = ()
+    #: Districts, counties and zones named in coverage instead of the city (顺德 → Foshan).
+    #: A district mention links to its city; only unambiguous names belong here.
+    districts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,10 +158,10 @@ class _Entry:
             self.fail(f"field {key!r} must be an integer")
         return v
 
-    def aliases(self) -> tuple[str, ...]:
-        v = self.raw.get("aliases") or []
+    def aliases(self, key: str = "aliases") -> tuple[str, ...]:
+        v = self.raw.get(key) or []
         if not isinstance(v, list) or not all(isinstance(a, str) and a.strip() for a in v):
-            self.fail("field 'aliases' must be a list of non-empty strings")
+            self.fail(f"field {key!r} must be a list of non-empty strings")
         return tuple(dict.fromkeys(a.strip() for a in v))
 
 
@@ -175,7 +178,8 @@ def _load_programme(path: Path) -> Programme:
 
 def _city(e: _Entry) -> City:
     return City(id=e.text("id") or "", name_zh=e.text("name_zh") or "",
-                name_en=e.text("name_en") or "", aliases=e.aliases())
+                name_en=e.text("name_en") or "", aliases=e.aliases(),
+                districts=e.aliases("districts"))
 
 
 def _company(e: _Entry) -> Company:
@@ -225,7 +229,7 @@ def _check_names(fname: str, entries: Mapping[str, Any]) -> None:
     """Two entries of one kind sharing a name or alias could never be linked unambiguously."""
     owner: dict[str, str] = {}
     for obj in entries.values():
-        for name in (obj.name_zh, obj.name_en, *obj.aliases):
+        for name in (obj.name_zh, obj.name_en, *obj.aliases, *getattr(obj, "districts", ())):
             if name is None:
                 continue
             prev = owner.setdefault(name, obj.id)

@@ -7,21 +7,29 @@ a sentence. Chinese ends at 。！？; both end at ! ? ; and every newline (head
 from __future__ import annotations
 
 import bisect
+import re
 
 from spacy.tokens import Doc
 
 _END = set("。！？!?；;")
 _CLOSERS = set("\"'”’」』）)】》")
+_ZH_END_RE = re.compile("[。！？!?；;]+[\"'”’」』）)】》]*")
 
 
 class Sentences:
     """Boundaries of ``doc.text``; ``around(i)`` is the stripped sentence containing offset ``i``."""
 
-    def __init__(self, doc: Doc) -> None:
-        text = doc.text
+    def __init__(self, doc: Doc | str) -> None:
+        text = doc if isinstance(doc, str) else doc.text
         self.text = text
         cuts = {0, len(text)}
         cuts.update(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        if isinstance(doc, str):
+            # Chinese: sentence ends are characters, no tokens needed (and tokenising the
+            # whole article just for this would cost a third of the extractor's time).
+            cuts.update(m.end() for m in _ZH_END_RE.finditer(text))
+            self.cuts = sorted(cuts)
+            return
         tokens = list(doc)
         for k, tok in enumerate(tokens):
             t = tok.text

@@ -184,7 +184,7 @@ def test_bad_yaml(kb_copy: Path) -> None:
 
 
 def test_city_dataclass_shape() -> None:
-    assert [f.name for f in dataclasses.fields(City)] == ["id", "name_zh", "name_en", "aliases"]
+    assert [f.name for f in dataclasses.fields(City)] == ["id", "name_zh", "name_en", "aliases", "districts"]
     assert [f.name for f in dataclasses.fields(Park)] == [
         "id", "name_zh", "name_en", "city", "company", "batch", "aliases"]
 

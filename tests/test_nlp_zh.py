@@ -54,6 +54,7 @@ def test_notice_two_new_parks_and_one_known(ex: Extractor) -> None:
         ("CITY", "东莞", 99, 101, "city:dongguan", False),
         ("PARK", "江门新会精工5G+工业互联网应用示范园区(江门市)", 106, 131, None, True),
         ("CITY", "江门", 106, 108, "city:jiangmen", False),
+        ("CITY", "新会", 108, 110, "city:jiangmen", False),    # a district names its city
         ("CITY", "江门市", 127, 130, "city:jiangmen", False),
         ("PARK", "格力电器5G+工业互联网应用示范园区（珠海）", 135, 157, "park:gree-zhuhai", False),
         ("COMPANY", "格力电器", 135, 139, "company:gree", False),
@@ -159,8 +160,12 @@ def test_traditional_chinese(ex: Extractor) -> None:
 
 
 def test_city_nested_in_other_name(ex: Extractor) -> None:
+    """珠海 inside 珠海华发集团 is found; the unknown company is found by its company word."""
     text = "珠海华发集团与多家企业签约。"
-    assert rows(ex.extract(text, "zh")) == [("CITY", "珠海", 0, 2, "city:zhuhai", False)]
+    assert rows(ex.extract(text, "zh")) == [
+        ("COMPANY", "珠海华发集团", 0, 6, None, False),
+        ("CITY", "珠海", 0, 2, "city:zhuhai", False),
+    ]
 
 
 @pytest.mark.parametrize("text", [
@@ -199,6 +204,7 @@ def test_alias_short_form_and_district_slot(ex: Extractor) -> None:
     assert rows(ms) == [
         ("PARK", "美的5G+工业互联网应用示范园区（佛山顺德）", 0, 22, None, True),
         ("CITY", "佛山", 17, 19, "city:foshan", False),
+        ("CITY", "顺德", 19, 21, "city:foshan", False),
         ("PARK", "京信通信示范园区", 23, 31, "park:jingxin-guangzhou", False),
         ("COMPANY", "京信通信", 23, 27, "company:jingxin", False),
     ]

@@ -1,0 +1,76 @@
+"""Is a park named in Chinese the same park as one named in English?
+
+A new park is usually first named in a Chinese notice (东莞松湖智造…) and later in English wire
+copy (Dongguan Songhu Smart Manufacturing …), or the other way round. No dictionary knows
+these fictional-looking names, but their parts follow two rules: proper names are written in
+pinyin (松湖 → Songhu, 新会 → Xinhui) and descriptive words are translated (智造 → Smart
+Manufacturing). ``NameMatcher`` aligns the two names left to right, every Chinese unit and every
+English word accounted for, so a park is linked only when the whole name agrees; anything looser
+would fold two different parks of one city into one and lose an alert.
+
+pypinyin ships its dictionary inside the package: nothing is downloaded.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pypinyin import Style, lazy_pinyin
+
+GLOSSARY_FILE = Path(__file__).with_name("kb") / "glossary.yaml"
+
+_UNIT_RE = re.compile(r"[A-Za-z0-9]+|[\u3400-\u9fff]")
+_EN_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&-]*")
+#: Longest Chinese segment and English phrase tried as one aligned pair.
+_MAX_ZH, _MAX_EN = 4, 3
+
+
+def load_glossary(path: Path = GLOSSARY_FILE) -> dict[str, frozenset[str]]:
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    return {k: frozenset(v.lower() for v in vs) for k, vs in (data.get("glossary") or {}).items()}
+
+
+class NameMatcher:
+    """Align a Chinese name core (no city, no programme suffix) with an English one."""
+
+    def __init__(self, glossary: dict[str, frozenset[str]] | None = None) -> None:
+        self.glossary = glossary if glossary is not None else load_glossary()
+
+    def same(self, zh: str, en: str) -> bool:
+        """True when every unit of ``zh`` and every word of ``en`` pair up in order."""
+        units = _UNIT_RE.findall(zh)
+        words = [w.lower() for w in _EN_WORD_RE.findall(en)]
+        if not units or not words:
+            return False
+        return _align(tuple(units), tuple(words), self._pinyin(zh, tuple(units)), self.glossary)
+
+    @staticmethod
+    def _pinyin(zh: str, units: tuple[str, ...]) -> tuple[str, ...]:
+        cjk = "".join(u for u in units if len(u) == 1 and not u.isascii())
+        py = iter(lazy_pinyin(cjk, style=Style.NORMAL)) if cjk else iter(())
+        return tuple(u.lower() if u.isascii() else next(py, "") for u in units)
+
+
+def _align(units: tuple[str, ...], words: tuple[str, ...], pinyin: tuple[str, ...],
+           glossary: dict[str, frozenset[str]]) -> bool:
+    @lru_cache(maxsize=None)
+    def ok(i: int, j: int) -> bool:
+        if i == len(units) and j == len(words):
+            return True
+        if i == len(units) or j == len(words):
+            return False
+        for k in range(1, min(_MAX_ZH, len(units) - i) + 1):
+            seg = "".join(units[i:i + k])
+            py = "".join(pinyin[i:i + k])
+            gloss = glossary.get(seg, frozenset())
+            for n in range(1, min(_MAX_EN, len(words) - j) + 1):
+                phrase = " ".join(words[j:j + n])
+                if (phrase in gloss or (n == 1 and phrase.replace("'", "").replace("-", "") == py)) \
+                        and ok(i + k, j + n):
+                    return True
+        return False
+
+    return ok(0, 0)
