@@ -296,18 +296,16 @@ class Extractor:
         hits = []
         for s_, n_, e_ in spans:
             name = nt.text[s_:e_]
-            if name in self._company_by_name or self._known_company_tail(nt.text[s_:n_]):
+            if self._known_company_tail(name) or self._known_company_tail(nt.text[s_:n_]):
                 continue          # a known company's legal name: the KB match reports it
             hits.append(_Hit(COMPANY, s_, e_, None, name if lang != "en" else None,
                              name if lang == "en" else None))
         return hits
 
     def _known_company_tail(self, name: str) -> bool:
-        """True when ``name`` is a known company, maybe after a city (珠海格力电器 (股份有限公司))."""
-        if name in self._company_by_name:
-            return True
-        _city, rest = self._leading_city(name)
-        return rest in self._company_by_name
+        """True when ``name`` ends with a known company's name (珠海格力电器, 引入华为技术有限公司):
+        the KB match reports it, and a longer unknown span must not hide it."""
+        return any(name[i:] in self._company_by_name for i in range(len(name) - 1))
 
     def _company_start(self, raw: str) -> int | None:
         """Where a company name starts in ``raw`` (the text before 有限公司 …): after the last
@@ -408,7 +406,8 @@ class Extractor:
             pstart = k + rel
             prefix_city, rest = self._leading_city(name)
             city = slot_city.id if slot_city else prefix_city.id if prefix_city else None
-            known = self._link([name + ZH_SUFFIX, rest + ZH_SUFFIX], co, city)
+            known = (self._link([name + ZH_SUFFIX, rest + ZH_SUFFIX], co, city)
+                     or (self._xlink_zh(rest, city) if co is None else None))
             if known is not None:
                 hits.append(self._known_park_hit(known, pstart, end, "zh",
                                                  company_span=(pstart, j)))
@@ -466,13 +465,18 @@ class Extractor:
             words = m.group("prefix").split()
             offs = [m.start("prefix") + o.start() for o in re.finditer(r"\S+", m.group("prefix"))]
             # A known company name wins over the stop list: "China" opens sentences, but also
-            # "China Construction Steel Structure".
+            # "China Construction Steel Structure"; and over capitalisation ("vivo").
             co = None
             for i in range(len(words)):
                 co = self._company_by_name.get(" ".join(words[i:]))
                 if co is not None:
                     words, offs = words[i:], offs[i:]
                     break
+            if co is None:   # the name is the run of capitalised words before the suffix
+                i = len(words)
+                while i > 0 and words[i - 1][:1].isupper():
+                    i -= 1
+                words, offs = words[i:], offs[i:]
             while co is None and words and words[0] in EN_PREFIX_STOP:
                 words, offs = words[1:], offs[1:]
             if not words:
@@ -480,15 +484,18 @@ class Extractor:
             name = " ".join(words)
             pstart, pend_name = offs[0], m.end("prefix")
             slot_city, slot_len = self._slot_city(m.group("slot"))
-            end = m.end() if slot_city else (m.start("slot") if m.group("slot") else m.end())
-            end = len(s[:end].rstrip(" \t("))
-            prefix_city, _rest = self._leading_city(name)
-            city = slot_city.id if slot_city else prefix_city.id if prefix_city else None
-            known = self._link([f"{name} {EN_SUFFIX}"], co, city)
+            end = m.end("slot") + 1 if slot_city else m.end("park")
+            in_city = self._city_free.get(m.group("incity") or "")
+            prefix_city, rest = self._leading_city(name)
+            city_obj = slot_city or in_city or prefix_city
+            city = city_obj.id if city_obj else None
+            known = self._link([f"{name} {EN_SUFFIX}"], co, city) or self._xlink_en(rest, city)
             if known is not None:
                 hits.append(self._known_park_hit(known, pstart, end, "en",
                                                  company_span=(pstart, pend_name)))
-            else:
+            elif m.group("demo") or slot_city:
+                # only the formal name makes a new park: "X's 5G + Industrial Internet park" is
+                # how a known park is referred to, not how the programme names a member
                 cobj = self.kb.cities.get(city) if city else None
                 en = f"{co.name_en if co else name} {EN_SUFFIX}" + (f" ({cobj.name_en})" if cobj else "")
                 zh = f"{co.name_zh}{ZH_SUFFIX}" if co else None
@@ -499,6 +506,34 @@ class Extractor:
                 se = ss + slot_len
                 hits.append(_Hit(CITY, ss, se, slot_city.id, slot_city.name_zh, slot_city.name_en))
         return hits
+
+    def _xlink_en(self, core: str, city: str | None) -> Park | None:
+        """The park with a Chinese name that this English name core renders (NameMatcher), if
+        exactly one park of the city matches."""
+        if not core:
+            return None
+        found = []
+        for p in self.kb.parks.values():
+            if not p.name_zh.endswith(ZH_SUFFIX) or (city and p.city and p.city != city):
+                continue
+            _c, zcore = self._leading_city(norm(p.name_zh[: -len(ZH_SUFFIX)]))
+            if zcore and self._xling.same(zcore, core):
+                found.append(p)
+        return found[0] if len(found) == 1 else None
+
+    def _xlink_zh(self, core: str, city: str | None) -> Park | None:
+        """The park known only by an English name that this Chinese name core renders."""
+        if not core:
+            return None
+        found = []
+        for p in self.kb.parks.values():
+            if p.name_zh or not p.name_en or (city and p.city and p.city != city):
+                continue
+            en_core = re.split(r"\s*5G\s*\+", p.name_en)[0]
+            _c, en_rest = self._leading_city(en_core)
+            if en_rest and self._xling.same(core, en_rest.strip()):
+                found.append(p)
+        return found[0] if len(found) == 1 else None
 
     def _context_batch(self, sents: Sentences, start: int) -> int | None:
         """Batch of a new park: stated in its sentence, or — for a list item / line of its own —

@@ -39,9 +39,11 @@ ZH_SUFFIX = "5G+工业互联网应用示范园区"
 #: English standard form: "<Company> 5G + Industrial Internet (Application) Demonstration Park (City)".
 #: The prefix is one to five capitalised words; "parks" (plural) is generic and not matched.
 EN_PARK_RE = re.compile(
-    r"(?P<prefix>(?:[A-Z][A-Za-z0-9&.\-]*[ \t]+){0,4}[A-Z][A-Za-z0-9&.\-]*?)(?P<poss>'s)?[ \t]+"
-    r"5G\+(?i:industrial\s+internet(?:\s+application)?\s+demonstration\s+park)(?![A-Za-z])"
+    r"(?P<prefix>(?:[A-Za-z][A-Za-z0-9&.\-]*[ \t]+){0,6}[A-Za-z][A-Za-z0-9&.\-]*?)(?P<poss>'s)?[ \t]+"
+    r"(?P<park>5G\+(?i:industrial\s+internet(?:\s+application)?(?P<demo>\s+demonstration)?\s+park))"
+    r"(?![A-Za-z])"
     r"(?:[ \t]*\((?P<slot>[A-Z][A-Za-z ]{1,20})\))?"
+    r"(?:,?\s+in\s+(?P<incity>[A-Z][A-Za-z']+))?"
 )
 EN_SUFFIX = "5G + Industrial Internet Demonstration Park"
 #: Capitalised words that open a sentence or name the programme rather than a company.
