@@ -32,6 +32,7 @@ examples:
   parkwatch extract notice.html article.txt --json
   parkwatch parks --json ; parkwatch alerts --json ; parkwatch runs
   parkwatch digest --out digest.md
+  parkwatch eval --check                          # extraction P/R/F1 on the labelled corpus
   parkwatch schedule --sources sources.yaml       # nightly crawl + weekly digest, runs until stopped
 """
 
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="HTML or text file; '-' reads stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per line per file")
     p.add_argument("--lang", choices=["zh", "en"], help="language (default: detected)")
+    from schedules.eval_cmd import add_arguments as eval_arguments, cmd_eval
+
+    eval_arguments(add("eval", cmd_eval, "score entity extraction on the bundled labelled corpus"))
     p = add("parks", cmd_parks, "list known and newly found parks; confirm or reject a found park")
     p.add_argument("action", nargs="?", choices=["list", "confirm", "reject"], default="list")
     p.add_argument("park_id", nargs="?", metavar="ID", help="park id (park:found:…) or row number")
