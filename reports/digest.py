@@ -1,130 +1,60 @@
-"""The weekly digest: what was found in a time window, gathered once and rendered as Markdown.
+"""The weekly digest's numbers, gathered once from the database.
 
-Gathering (`build_digest`) and rendering (`render_markdown`) are apart so the HTML and e-mail
-renderers to come share one set of numbers.
+Gathering lives here and rendering in `render_md`, `render_html` and `mail`, so the Markdown file,
+the HTML page and the e-mail can never disagree. Every list is ordered deterministically (count,
+then name) so the same database always gives the same digest.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reports.text import md_escape
-from store.models import Article, Mention, Park
+from reports.digest_activity import gather_activity
+from reports.digest_health import gather_health
+from reports.digest_model import CityProgress, Digest, NewPark, label_of
+from reports.digest_window import Window
+from store.models import Article, Entity, Park
 from store.repository import entity_names
 
-
-@dataclass
-class NewPark:
-    name_zh: str
-    name_en: str | None
-    city: str | None
-    company: str | None
-    batch: int | None
-    first_seen_at: datetime | None
-    url: str | None
-    sentence: str | None
+__all__ = ["Digest", "build_digest"]
 
 
-@dataclass
-class Digest:
-    since: datetime
-    until: datetime
-    planned_parks: int
-    parks_named: int
-    new_parks: list[NewPark] = field(default_factory=list)
-    mentions: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # type → (name, count)
-    articles_per_source: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def article_count(self) -> int:
-        return sum(n for _, n in self.articles_per_source)
-
-
-def build_digest(session: Session, *, until: datetime, days: int = 7, planned_parks: int = 10) -> Digest:
-    since = until - timedelta(days=days)
+def build_digest(session: Session, window: Window, *, planned_parks: int, top_movers: int = 10,
+                 top_articles: int = 5, chart_weeks: int = 12, chart_series: int = 6) -> Digest:
     names = entity_names(session)
-
-    def label(kb_id: str | None) -> str | None:
-        if kb_id is None:
-            return None
-        zh, en = names.get(kb_id, (kb_id, None))
-        return f"{zh} ({en})" if en and en != zh else zh
-
-    named = session.scalar(select(func.count()).select_from(Park).where(Park.status != "rejected")) or 0
-    digest = Digest(since=since, until=until, planned_parks=planned_parks, parks_named=named)
-    new_rows = session.scalars(
-        select(Park)
-        .where(Park.origin == "found", Park.status != "rejected")
-        .where(Park.first_seen_at >= since, Park.first_seen_at < until)
-        .order_by(Park.first_seen_at, Park.id)
-    )
-    for p in new_rows:
-        digest.new_parks.append(
-            NewPark(p.name_zh, p.name_en, label(p.city_kb_id), label(p.company_kb_id) or p.company_name,
-                    p.batch, p.first_seen_at, p.first_seen_url, p.first_seen_sentence)
-        )
-    in_window = (Article.first_seen_at >= since) & (Article.first_seen_at < until)
-    rows = session.execute(
-        select(Mention.type, Mention.entity_kb_id, Mention.name_zh, Mention.text)
-        .join(Article, Mention.article_id == Article.id)
-        .where(in_window)
-    )
-    counts: dict[str, Counter[str]] = {"PARK": Counter(), "CITY": Counter(), "COMPANY": Counter()}
-    for type_, kb_id, name_zh, text in rows:
-        counts.setdefault(type_, Counter())[label(kb_id) or name_zh or text] += 1
-    digest.mentions = {t: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for t, c in counts.items()}
-    per_source = session.execute(
-        select(Article.source, func.count()).where(in_window).group_by(Article.source).order_by(Article.source)
-    )
-    digest.articles_per_source = [(src, int(n)) for src, n in per_source]
+    parks = [p for p in session.scalars(select(Park).order_by(Park.id)) if p.status != "rejected"]
+    named = [p for p in parks if p.origin == "kb" or (p.first_seen_at is not None and p.first_seen_at < window.until)]
+    digest = Digest(window=window, planned_parks=planned_parks, parks_named=len(named))
+    fresh = [p for p in named if p.origin == "found" and p.first_seen_at is not None and p.first_seen_at >= window.since]
+    fresh.sort(key=lambda p: (p.first_seen_at, p.id))
+    digest.new_parks = [_new_park(session, names, p) for p in fresh]
+    digest.cities = _city_progress(session, named, {p.id for p in fresh})
+    in_window = (Article.first_seen_at >= window.since) & (Article.first_seen_at < window.until)
+    digest.article_count = session.scalar(select(func.count()).select_from(Article).where(in_window)) or 0
+    activity = gather_activity(session, window, names, top_movers=top_movers, top_articles=top_articles,
+                               chart_weeks=chart_weeks, chart_series=chart_series)
+    digest.movers, digest.top_articles, digest.new_entities = activity.movers, activity.top_articles, activity.new_entities
+    digest.trend, digest.mention_count = activity.trend, activity.mention_count
+    digest.sources = gather_health(session, window)
     return digest
 
 
-def render_markdown(d: Digest) -> str:
-    day = "%Y-%m-%d"
-    lines = [
-        f"# parkwatch weekly digest: {d.since.strftime(day)} to {d.until.strftime(day)}",
-        "",
-        f"Programme progress: {d.parks_named} of {d.planned_parks} planned parks named. "
-        f"{d.article_count} new article(s) this period.",
-        "",
-        "## New parks",
-        "",
-    ]
-    if not d.new_parks:
-        lines.append("No new parks were named this period.")
-    for p in d.new_parks:
-        title = md_escape(p.name_zh) + (f" / {md_escape(p.name_en)}" if p.name_en else "")
-        facts = [
-            f"city: {md_escape(p.city or 'unknown')}",
-            f"lead company: {md_escape(p.company or 'unknown')}",
-            f"batch: {p.batch if p.batch is not None else 'not stated'}",
-        ]
-        if p.first_seen_at:
-            facts.append(f"first seen: {p.first_seen_at.strftime('%Y-%m-%d %H:%M')} UTC")
-        lines.append(f"- **{title}** ({'; '.join(facts)})")
-        if p.url:
-            lines.append(f"  - source: <{p.url}>")
-        if p.sentence:
-            lines.append(f"  - evidence: “{md_escape(p.sentence)}”")
-    for type_, heading in (("PARK", "Mentions per park"), ("CITY", "Mentions per city"),
-                           ("COMPANY", "Mentions per company")):
-        lines += ["", f"## {heading}", ""]
-        items = d.mentions.get(type_) or []
-        if not items:
-            lines.append("None this period.")
-            continue
-        lines += ["| name | mentions |", "|---|---:|"]
-        lines += [f"| {md_escape(name)} | {n} |" for name, n in items]
-    lines += ["", "## Articles per source", ""]
-    if not d.articles_per_source:
-        lines.append("No new articles this period.")
-    else:
-        lines += ["| source | articles |", "|---|---:|"]
-        lines += [f"| {md_escape(src)} | {n} |" for src, n in d.articles_per_source]
-    return "\n".join(lines) + "\n"
+def _new_park(session: Session, names: dict[str, tuple[str, str | None]], p: Park) -> NewPark:
+    source = None
+    if p.first_seen_url:
+        source = session.scalar(
+            select(Article.source).where((Article.url == p.first_seen_url) | (Article.canonical_url == p.first_seen_url))
+        )
+    return NewPark(p.name_zh, p.name_en, label_of(names, p.city_kb_id), label_of(names, p.company_kb_id) or p.company_name,
+                   p.batch, p.first_seen_at, p.first_seen_url, source, p.first_seen_sentence)
+
+
+def _city_progress(session: Session, named: list[Park], fresh_ids: set[int]) -> list[CityProgress]:
+    cities = session.scalars(select(Entity).where(Entity.type == "CITY").order_by(Entity.kb_id))
+    rows = []
+    for c in cities:
+        mine = [p for p in named if p.city_kb_id == c.kb_id]
+        rows.append(CityProgress(c.kb_id, c.name_zh, c.name_en, len(mine), sum(p.id in fresh_ids for p in mine)))
+    rows.sort(key=lambda c: (-c.parks, c.name_en))
+    return rows

@@ -59,6 +59,40 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    """Outgoing mail for the digest. The password comes only from PARKWATCH_SMTP_PASSWORD."""
+
+    host: str = ""  # empty: the digest is written but not e-mailed
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | plain (plain only for a relay on localhost)
+    username: str = ""  # empty: no login
+    sender: str = ""  # the From: address; default parkwatch@<host>
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.security not in ("starttls", "ssl", "plain"):
+            raise ValueError(f"security must be starttls, ssl or plain, got {self.security!r}")
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """What the weekly digest contains and who receives it."""
+
+    recipients: tuple[str, ...] = ()  # e-mail addresses; empty: no e-mail
+    formats: tuple[str, ...] = ("md", "html")  # files the weekly job writes into digest_dir
+    timezone: str = "Asia/Shanghai"  # weeks and dates are cut in this zone
+    top_movers: int = 10  # rows per park/city/company table
+    top_articles: int = 5  # per language
+    chart_weeks: int = 12
+    chart_series: int = 6  # lines per chart
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.formats) - {"md", "html", "email"})
+        if bad:
+            raise ValueError(f"formats must be md, html or email, got {', '.join(bad)}")
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path = field(default_factory=default_data_dir)
     db_url: str | None = None  # None: SQLite file parkwatch.db in data_dir
@@ -68,6 +102,8 @@ class Config:
     download_delay: float = 0.5
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
 
     @property
     def database_url(self) -> str:
