@@ -43,11 +43,12 @@ def ensure_deliveries(session: Session, channels: Sequence[tuple[str, str]], sin
     notice_ids = list(session.scalars(select(AlertNotice.id).where(AlertNotice.created_at >= since)))
     if not notice_ids:
         return 0
-    existing = set(
-        session.execute(
+    existing = {
+        (notice_id, channel)
+        for notice_id, channel in session.execute(
             select(AlertDelivery.notice_id, AlertDelivery.channel).where(AlertDelivery.notice_id.in_(notice_ids))
-        ).tuples()
-    )
+        )
+    }
     rows = [
         {"notice_id": n, "channel": key, "channel_name": name, "status": "pending", "attempts": 0}
         for n in notice_ids
@@ -139,7 +140,7 @@ def status_counts(session: Session) -> dict[tuple[str, str], int]:
     rows = session.execute(
         select(AlertDelivery.channel_name, AlertDelivery.status, func.count()).group_by(
             AlertDelivery.channel_name, AlertDelivery.status)
-    ).tuples()
+    )
     return {(name, status): n for name, status, n in rows}
 
 

@@ -1,9 +1,14 @@
-"""Apprise plugins for Feishu and Lark bots with signature verification turned on.
+"""Apprise plugins for bots with signature verification turned on: Feishu, Lark, DingTalk.
 
 Apprise's own `feishu://` and `lark://` plugins post without the `timestamp`/`sign` fields, so a
 bot whose "signature verification" (签名校验) security setting is on rejects every message. These
 two small plugins add the documented signature and otherwise behave like Apprise's:
 `feishusign://SECRET@TOKEN` and `larksign://SECRET@TOKEN`.
+
+Apprise's `dingtalk://SECRET@TOKEN` signs, but URL-quotes the signature and then hands it to
+`requests` as a query parameter, which quotes it again; DingTalk decodes once and answers
+310000 "sign not match". `NotifyDingTalkSigned` replaces the `dingtalk` schema with the same
+plugin, signature quoted once.
 
 Signature (Feishu/Lark custom bot documentation): with `timestamp` in whole seconds, the HMAC-SHA256
 *key* is `f"{timestamp}\\n{secret}"` and the message is empty; `sign` is its base64 digest.
@@ -15,12 +20,16 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from typing import Any
 
 import requests
+from urllib.parse import unquote
+
 from apprise.common import NotifyType
 from apprise.plugins.base import NotifyBase
+from apprise.plugins.dingtalk import NotifyDingTalk
 
 _registered = False
 
@@ -120,15 +129,27 @@ class NotifyLarkSigned(NotifyFeishuSigned):
     notify_url = "https://open.larksuite.com/open-apis/bot/v2/hook/{token}"
 
 
+class NotifyDingTalkSigned(NotifyDingTalk):  # type: ignore[misc]
+    """Apprise's DingTalk plugin with the signature quoted once (by `requests`), not twice."""
+
+    def get_signature(self) -> tuple[str, str]:
+        timestamp, quoted = super().get_signature()
+        return timestamp, unquote(quoted)
+
+
 def register_plugins() -> None:
     """Make the two schemas known to Apprise (once per process)."""
     global _registered
     if _registered:
         return
+    # Apprise logs URLs (partly masked) and raw errors; parkwatch logs its own scrubbed line instead
+    # (reports.channels.send captures Apprise's messages and removes the channel's secrets).
+    logging.getLogger("apprise").propagate = False
     from apprise.manager_plugins import NotificationManager
 
     manager = NotificationManager()
     for plugin in (NotifyFeishuSigned, NotifyLarkSigned):
         if plugin.secure_protocol not in manager:
             manager.add(plugin, schemas=plugin.secure_protocol)
+    manager.add(NotifyDingTalkSigned, schemas="dingtalk", force=True)
     _registered = True
