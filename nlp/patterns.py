@@ -11,22 +11,53 @@ from typing import Iterable
 # --------------------------------------------------------------------------- alias matching
 
 
-def alias_regex(names: Iterable[str]) -> re.Pattern[str] | None:
-    """One alternation, longest name first, so a regex scan finds the longest name at each place.
+class AliasPattern:
+    """Longest-first alternations over names, split by how a name starts.
 
-    Names made of ASCII letters/digits get ASCII-only word edges ("Gree" must not fire inside
+    Names that start with an ASCII letter or digit need word edges ("Gree" must not fire inside
     "Greenland", but must in "Gree's" and next to Chinese characters); Chinese names get none,
-    because Chinese has no spaces (珠海 inside 珠海华发 is wanted).
+    because Chinese has no spaces (珠海 inside 珠海华发 is wanted). Kept apart, each alternation
+    keeps the regex engine's first-character shortcut: one mixed alternation with look-behinds
+    scanned Chinese text 25x slower, a fifth of the extractor's whole run time.
     """
-    parts = []
-    for n in sorted(set(names), key=lambda s: (-len(s), s)):
-        p = re.escape(n)
-        if re.match(r"[A-Za-z0-9]", n):
-            p = r"(?<![A-Za-z0-9])" + p
-        if re.search(r"[A-Za-z0-9]$", n):
-            p = p + r"(?![A-Za-z0-9])"
-        parts.append(p)
-    return re.compile("|".join(parts)) if parts else None
+
+    def __init__(self, names: Iterable[str]) -> None:
+        cjk, ascii_ = [], []
+        for n in sorted(set(names), key=lambda s: (-len(s), s)):
+            p = re.escape(n)
+            if re.match(r"[A-Za-z0-9]", n):
+                p = r"(?<![A-Za-z0-9])" + p
+                if re.search(r"[A-Za-z0-9]$", n):
+                    p += r"(?![A-Za-z0-9])"
+                ascii_.append(p)
+            else:
+                if re.search(r"[A-Za-z0-9]$", n):
+                    p += r"(?![A-Za-z0-9])"
+                cjk.append(p)
+        self._cjk = re.compile("|".join(cjk)) if cjk else None
+        self._ascii = re.compile(r"(?=[A-Za-z0-9])(?:" + "|".join(ascii_) + ")") if ascii_ else None
+        #: the whole alternation as one pattern string, for embedding in other patterns
+        self.pattern = "|".join(ascii_ + cjk) or "(?!)"
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
+        """Matches of both alternations, by start (they may overlap; callers resolve overlaps)."""
+        end = len(text) if endpos is None else endpos
+        out: list[re.Match[str]] = []
+        if self._cjk is not None:
+            out += self._cjk.finditer(text, pos, end)
+        if self._ascii is not None and _ASCII_RE.search(text, pos, end):
+            out += self._ascii.finditer(text, pos, end)
+        out.sort(key=lambda m: m.start())
+        return out
+
+
+_ASCII_RE = re.compile(r"[A-Za-z0-9]")
+
+
+def alias_regex(names: Iterable[str]) -> AliasPattern | None:
+    """An ``AliasPattern`` over ``names``, or None when there are none."""
+    names = list(names)
+    return AliasPattern(names) if names else None
 
 
 # --------------------------------------------------------------------------- standard park form
