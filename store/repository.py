@@ -7,7 +7,6 @@ rows) in one transaction, so a crash leaves either all of it or none of it.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Sequence
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nlp import kb as kbmod
+from nlp.found import found_park_aliases, found_park_id
 from store.models import Alert, AlertNotice, Article, CrawlError, CrawlRun, Entity, Mention, Park
 
 
@@ -49,10 +49,13 @@ def content_hash(title: str | None, text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def found_park_kb_id(name_zh: str) -> str:
-    """A stable id for a park found in coverage, so two spellings of one name meet in one row."""
-    key = "".join(unicodedata.normalize("NFKC", name_zh).split())
-    return "park:found:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+def found_park_kb_id(name_zh: str | None, name_en: str | None = None) -> str:
+    """A stable id for a park found in coverage, so two spellings of one name meet in one row.
+
+    From the Chinese name when known (unchanged for rows stored earlier), else from the English
+    name: a park first named in English gets an id too (nlp.found.found_park_id).
+    """
+    return found_park_id(name_zh, name_en)
 
 
 def sync_kb(session: Session, kb: kbmod.KnowledgeBase) -> tuple[int, int]:
@@ -75,15 +78,21 @@ def sync_kb(session: Session, kb: kbmod.KnowledgeBase) -> tuple[int, int]:
 
 
 def found_parks_entry(row: Park) -> kbmod.Park:
-    """A stored park as a knowledge-base entry the extractor can match."""
+    """A stored park as a knowledge-base entry the extractor can match.
+
+    The short forms (…示范园区, the English name without its city) are derived again here, so
+    parks stored before they were kept as aliases link their short forms as well. A park known
+    only in English has ``name_zh`` "".
+    """
+    derived = found_park_aliases(row.name_zh or None, row.name_en) if row.origin == "found" else ()
     return kbmod.Park(
         id=row.kb_id,
-        name_zh=row.name_zh,
+        name_zh=row.name_zh or "",
         name_en=row.name_en,
         city=row.city_kb_id,
         company=row.company_kb_id,
         batch=row.batch,
-        aliases=tuple(row.aliases or ()),
+        aliases=tuple(dict.fromkeys([*(row.aliases or ()), *derived])),
     )
 
 
@@ -237,14 +246,20 @@ def _park_payload(park: Park, names: dict[str, tuple[str, str]]) -> dict[str, An
 
 
 def _get_or_create_found_park(session: Session, m: MentionLike, article: Article) -> tuple[Park, bool]:
-    assert m.name_zh is not None
-    kb_id = found_park_kb_id(m.name_zh)
+    """The row of a newly named park, created on first sight with its short-form aliases.
+
+    Keyed by the Chinese name, or by the English one when that is all the text gives; then
+    ``name_zh`` is stored as "" (the column is required) until a Chinese mention links to it.
+    """
+    if not (m.name_zh or m.name_en):
+        raise ValueError("a new park mention needs a Chinese or an English name")
+    kb_id = found_park_kb_id(m.name_zh, m.name_en)
     park = session.scalar(select(Park).where(Park.kb_id == kb_id))
     if park is not None:
         return park, False
     park = Park(
         kb_id=kb_id,
-        name_zh=m.name_zh,
+        name_zh=m.name_zh or "",
         name_en=m.name_en,
         city_kb_id=m.city,
         company_kb_id=m.company,
@@ -252,7 +267,7 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
         batch=m.batch,
         origin="found",
         status="new",
-        aliases=[],
+        aliases=list(found_park_aliases(m.name_zh, m.name_en)),
         first_seen_at=article.fetched_at,
         first_seen_url=article.url,
         first_seen_sentence=m.sentence,
