@@ -31,7 +31,7 @@ examples:
   parkwatch crawl --sources sources.yaml          # crawl once, store articles, mentions, new parks
   parkwatch extract notice.html article.txt --json
   parkwatch parks --json ; parkwatch alerts --json ; parkwatch runs
-  parkwatch digest --out digest.md
+  parkwatch digest --week 2026-W48 --format html --out digest.html
   parkwatch eval --check                          # extraction P/R/F1 on the labelled corpus
   parkwatch schedule --sources sources.yaml       # nightly crawl + weekly digest, runs until stopped
 """
@@ -87,9 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("runs", cmd_runs, "list recent crawl runs with per-source counts and errors")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=10)
-    p = add("digest", cmd_digest, "write the Markdown digest of the last days")
+    p = add("digest", cmd_digest, "write the digest of a week or of dates, as Markdown, HTML or e-mail")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--week", metavar="YYYY-Www", help="an ISO week, e.g. 2026-W48")
+    when.add_argument("--since", metavar="DATE", help="first day, e.g. 2026-11-16 (with --until)")
+    when.add_argument("--days", type=int, help="the last N days up to now (the default: 7)")
+    p.add_argument("--until", metavar="DATE", help="last day, inclusive (with --since)")
+    p.add_argument("--format", choices=["md", "html", "email"],
+                   help="md, html or email (an .eml message); default from --out's suffix, else md")
     p.add_argument("--out", type=Path, help="output file (default: stdout)")
-    p.add_argument("--days", type=int, default=7, help="window length in days (default 7)")
     p = add("demo", cmd_demo, "run the whole pipeline offline on the bundled sample site")
     p.add_argument("--dir", type=Path, default=Path("parkwatch-demo"), help="where the demo writes (default ./parkwatch-demo)")
     p = add("schedule", cmd_schedule, "run the scheduler (nightly crawl, weekly digest) until stopped")
@@ -315,13 +321,29 @@ def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, cfg: Config) -> int:
+    from reports.digest_window import WindowError, date_span, iso_week, last_days
     from schedules.digest_job import write_digest
 
-    text = write_digest(cfg.database_url, days=args.days, out=args.out)
+    tz = cfg.digest.timezone
+    suffix = {".html": "html", ".htm": "html", ".eml": "email"}.get(args.out.suffix.lower(), "md") if args.out else "md"
+    fmt = args.format or suffix
+    try:
+        if (args.since is None) != (args.until is None):
+            raise UserError("--since and --until go together (both dates inclusive)")
+        if args.week:
+            window = iso_week(args.week, tz)
+        elif args.since:
+            window = date_span(args.since, args.until, tz)
+        else:
+            window = last_days(args.days or 7, datetime.now().astimezone(), tz)
+    except WindowError as exc:
+        raise UserError(str(exc)) from None
+    data = write_digest(cfg.database_url, window=window, out=args.out, fmt=fmt, settings=cfg.digest, smtp=cfg.smtp)
     if args.out is None:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
-        print(f"digest written to {args.out}")
+        print(f"digest {window.label} ({fmt}) written to {args.out}")
     return 0
 
 
