@@ -54,7 +54,9 @@ def gather_activity(session: Session, window: Window, names: dict[str, tuple[str
         .order_by(Mention.id)
     ):
         key = kb_id or name_zh or text
-        rows.append(_Row(type_, key, label_of(names, kb_id) or name_zh or text, article_id, seen))
+        # A park's English name is a translation of a long Chinese one: the Chinese alone reads better.
+        label = names.get(kb_id, (None, None))[0] if type_ == "PARK" and kb_id else label_of(names, kb_id)
+        rows.append(_Row(type_, key, label or name_zh or text, article_id, seen))
     current = [r for r in rows if r.seen >= window.since]
     return Activity(
         movers=_movers(rows, window, period, top_movers),

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reports.charts import Chart
 from reports.digest_model import Digest
 from reports.render_md import headline, period_word
-from reports.text import signed
+from reports.text import number, signed
 
 
 def data_uri(chart: Chart) -> str:
@@ -41,6 +41,7 @@ def environment() -> Environment:
         env = Environment(loader=PackageLoader("reports", "templates"), autoescape=True,
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         env.filters["signed"] = signed
+        env.filters["number"] = number
         env.filters["safe_url"] = safe_url
         _env = env
     return _env

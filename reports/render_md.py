@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from reports.digest_model import Digest, Mover
-from reports.text import md_escape, plural, signed
+from reports.text import md_escape, number, plural, signed
 
 SECTIONS = (("PARK", "Parks"), ("CITY", "Cities"), ("COMPANY", "Companies"))
 
@@ -80,7 +80,7 @@ def _progress(d: Digest) -> list[str]:
 
 
 def _mover_row(m: Mover) -> str:
-    return f"| {md_escape(m.name)} | {m.this_period} | {m.previous_avg:.1f} | {signed(m.delta)} |"
+    return f"| {md_escape(m.name)} | {m.this_period} | {number(m.previous_avg)} | {signed(m.delta)} |"
 
 
 def _movers(d: Digest) -> list[str]:

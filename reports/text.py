@@ -25,9 +25,15 @@ def short_park(name: str) -> str:
     return name
 
 
+def number(value: float) -> str:
+    """An average with at most two decimals and no trailing zeros: 0.25, 0.5, 2."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+
+
 def signed(value: float) -> str:
-    """A change with its sign and one decimal: +2.0, -0.5, 0.0."""
-    return "0.0" if abs(value) < 0.05 else f"{value:+.1f}"
+    """A change with its sign: +2, -0.5, +0.75; no change is 0."""
+    text = number(abs(value))
+    return "0" if text == "0" else ("+" if value > 0 else "-") + text
 
 
 def plural(n: int, word: str) -> str:
