@@ -74,3 +74,20 @@ def _align(units: tuple[str, ...], words: tuple[str, ...], pinyin: tuple[str, ..
         return False
 
     return ok(0, 0)
+
+
+_ZH_PARK_TAIL_RE = re.compile(r"5G\+.*$", re.S)
+_EN_PARK_TAIL_RE = re.compile(r"\s*5G\s*\+.*$", re.S)
+
+
+@lru_cache(maxsize=1)
+def _default_matcher() -> NameMatcher:
+    return NameMatcher()
+
+
+def same_park_names(name_zh: str, name_en: str) -> bool:
+    """True when a Chinese and an English full park name name the same park (programme suffix
+    and city slot ignored; a leading city must then appear in both, 东莞… / Dongguan …)."""
+    zh = _ZH_PARK_TAIL_RE.sub("", name_zh)
+    en = _EN_PARK_TAIL_RE.sub("", name_en)
+    return bool(zh and en) and _default_matcher().same(zh, en)

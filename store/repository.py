@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from nlp import kb as kbmod
 from nlp.found import found_park_aliases, found_park_id
+from nlp.xling import same_park_names
 from store.models import Alert, AlertNotice, Article, CrawlError, CrawlRun, Entity, Mention, Park
 
 
@@ -254,7 +255,7 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
     if not (m.name_zh or m.name_en):
         raise ValueError("a new park mention needs a Chinese or an English name")
     kb_id = found_park_kb_id(m.name_zh, m.name_en)
-    park = session.scalar(select(Park).where(Park.kb_id == kb_id))
+    park = session.scalar(select(Park).where(Park.kb_id == kb_id)) or _same_park_other_language(session, m)
     if park is not None:
         return park, False
     park = Park(
@@ -275,6 +276,30 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
     session.add(park)
     session.flush()
     return park, True
+
+
+def _same_park_other_language(session: Session, m: MentionLike) -> Park | None:
+    """A found park of the same city that ``m`` names in the other language, if exactly one.
+
+    The extractor links such mentions itself once it knows the park; this catches a mention
+    extracted before the park was stored (e.g. by a worker in the same crawl), so the park is
+    still created once.
+    """
+    rows = session.scalars(select(Park).where(Park.origin == "found")).all()
+    hits = []
+    for row in rows:
+        if m.city and row.city_kb_id and m.city != row.city_kb_id:
+            continue
+        if (m.name_zh and not row.name_zh and row.name_en and same_park_names(m.name_zh, row.name_en)) or (
+                m.name_en and not m.name_zh and row.name_zh and same_park_names(row.name_zh, m.name_en)):
+            hits.append(row)
+    if len(hits) != 1:
+        return None
+    row = hits[0]
+    row.name_zh = row.name_zh or m.name_zh or ""
+    row.name_en = row.name_en or m.name_en
+    row.aliases = list(dict.fromkeys([*(row.aliases or ()), *found_park_aliases(m.name_zh, m.name_en)]))
+    return row
 
 
 def record_error(session: Session, *, run_id: int | None, source: str, url: str, kind: str, reason: str) -> None:

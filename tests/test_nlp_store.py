@@ -128,3 +128,23 @@ def test_old_rows_without_aliases_still_link_short_forms(
     ms = parks(extractor(sessions, kb).extract("新会精工示范园区开园。江门新会精工示范园区招商。", "zh"))
     assert [(m.text, m.id) for m in ms] == [("新会精工示范园区", found_park_id(name)),
                                             ("江门新会精工示范园区", found_park_id(name))]
+
+
+def test_store_links_a_stale_mention_in_the_other_language(
+        sessions: sessionmaker[Session], kb: KnowledgeBase) -> None:
+    """Mentions extracted before the park was stored (a worker's stale extractor) still meet
+    the stored park: one row, both names kept, no second alert."""
+    stale = extractor(sessions, kb)
+    zh = stale.extract(ZH_NOTICE, "zh")
+    (en,) = parks(stale.extract(EN_WIRE, "en"))
+    assert en.new and en.name_zh is None
+    save(sessions, "http://x/zh", ZH_NOTICE, "zh", zh)
+    with sessions.begin() as s:
+        article = s.scalar(select(Article))
+        assert article is not None
+        row, created = repository._get_or_create_found_park(s, en, article)
+        assert not created and row.kb_id == found_park_id("东莞松湖智造5G+工业互联网应用示范园区")
+        assert row.name_en == en.name_en
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Park).where(Park.origin == "found")) == 1
+        assert s.scalar(select(func.count()).select_from(Alert)) == 1
