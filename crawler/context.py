@@ -1,4 +1,4 @@
-"""State shared by all spiders of one crawl: the sink and the per-source statistics.
+"""State shared by all spiders of one crawl: the sink, the workers, the crawl state, the stats.
 
 The architecture asks for one sink per crawl (one store session / crawl run), while Scrapy
 builds pipelines and spiders per crawler (one crawler per source). This object is put into the
@@ -6,31 +6,56 @@ Scrapy settings by the runner; Scrapy deep-copies settings for every crawler, so
 ``__deepcopy__`` returns the same instance on purpose, making it the one place where sink and
 counters live. The sink is built lazily by the first spider that opens and closed when the last
 one closes, i.e. on spider signals inside the crawling process.
+
+Keeping the reactor free: extraction and the sink's preparation (NLP) run in a process pool
+(:mod:`crawler.work`), the sink's writes in ONE writer thread (so the database sees one writer,
+in order). The reactor thread only downloads and parses links.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from crawler.errors import CrawlFailed
-from crawler.failures import STORE
-from crawler.items import ArticleSink, FetchedArticle, SourceStats
+from crawler.failures import EXTRACT_ERROR, STORE
+from crawler.items import ArticleSink, FetchedArticle, RawPage, SourceStats
+from crawler.sources import SourceConfig
+from crawler.state import PageState, StatefulSink, digest_of, utcnow
+from crawler.work import Processed, init_worker, process_page
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_STATUSES = ("new", "changed", "unchanged")
+ARTICLE_STATUSES = ("new", "changed", "unchanged", "duplicate")
+#: Crawl-state updates are written in batches of this size (and at the end).
+STATE_BATCH = 200
 
 
 class CrawlContext:
-    """One crawl's sink, open-spider count and :class:`SourceStats` per source."""
+    """One crawl's sink, open-spider count, workers, crawl state and :class:`SourceStats`."""
 
-    def __init__(self, sink_factory: Callable[[], ArticleSink], source_names: list[str]):
+    def __init__(
+        self,
+        sink_factory: Callable[[], ArticleSink],
+        source_names: list[str],
+        workers: int | None = None,
+    ):
         self.sink_factory = sink_factory
         self.stats: dict[str, SourceStats] = {name: SourceStats() for name in source_names}
         self.sink: ArticleSink | None = None
         self.sink_failure: BaseException | None = None
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        #: State as it was when the crawl started (what earlier runs saw); never changes.
+        self.known: dict[str, PageState] = {}
+        self._updates: list[PageState] = []
+        self._pool: Executor | None = None
+        self._writer: ThreadPoolExecutor | None = None
         self._open_spiders = 0
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlContext:
@@ -39,9 +64,13 @@ class CrawlContext:
     # --- lifecycle, driven by the pipeline's open/close_spider -------------------------
 
     def open_source(self, source: str) -> None:
-        """A spider opened: build the sink if it is the first one."""
+        """A spider opened: build the sink, load crawl state and start workers the first time."""
         self.stats.setdefault(source, SourceStats())
         self._open_spiders += 1
+        self.ensure_sink()
+
+    def ensure_sink(self) -> ArticleSink:
+        """The crawl's sink, built (with state and workers) on first use."""
         if self.sink_failure is not None:
             raise CrawlFailed(f"the article sink could not be built: {self.sink_failure!r}")
         if self.sink is None:
@@ -51,31 +80,112 @@ class CrawlContext:
                 self.sink_failure = exc
                 logger.error("Cannot build the article sink: %r", exc)
                 raise
+            if isinstance(self.sink, StatefulSink):
+                self.known = self.sink.load_state(list(self.stats))
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="parkwatch-writer")
+            if self.workers > 0:
+                factory = getattr(self.sink, "preparer_factory", None)
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=init_worker,
+                    initargs=(factory,),
+                )
+        return self.sink
 
     def close_source(self, source: str) -> None:
-        """A spider closed: close the sink after the last one."""
+        """A spider closed: flush state, stop workers and close the sink after the last one."""
         self._open_spiders -= 1
-        if self._open_spiders <= 0 and self.sink is not None:
-            sink, self.sink = self.sink, None
+        if self._open_spiders > 0 or self.sink is None:
+            return
+        sink, self.sink = self.sink, None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._writer is not None:
+            self._writer.submit(self._flush_state, sink)
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        try:
+            sink.close()
+        except Exception:
+            logger.exception("Closing the article sink failed")
+
+    # --- crawl state --------------------------------------------------------------------
+
+    def state(self, url: str) -> PageState | None:
+        """What earlier runs knew about canonical ``url`` (None: never seen)."""
+        return self.known.get(url)
+
+    def remember(self, state: PageState) -> None:
+        """Queue an updated state; written by the writer thread in batches."""
+        self._updates.append(state)
+        if len(self._updates) >= STATE_BATCH and self._writer is not None and self.sink is not None:
+            self._writer.submit(self._flush_state, self.sink)
+
+    def _flush_state(self, sink: ArticleSink) -> None:
+        batch, self._updates = self._updates, []
+        if batch and isinstance(sink, StatefulSink):
             try:
-                sink.close()
+                sink.save_state(batch)
             except Exception:
-                logger.exception("Closing the article sink failed")
+                logger.exception("Saving crawl state failed (the next crawl re-checks these URLs)")
 
     # --- events -------------------------------------------------------------------------
 
+    def count(self, source: str, key: str, n: int = 1) -> None:
+        """Add ``n`` to a :class:`SourceStats` counter of ``source``."""
+        stats = self.stats.setdefault(source, SourceStats())
+        setattr(stats, key, getattr(stats, key) + n)
+
     def page_fetched(self, source: str) -> None:
         """Count a successfully downloaded page (listing, feed or article)."""
-        self.stats.setdefault(source, SourceStats()).pages_fetched += 1
+        self.count(source, "pages_fetched")
 
-    def article(self, item: FetchedArticle) -> str | None:
+    async def process(self, raw: RawPage, source: SourceConfig) -> str | None:
+        """Extract ``raw`` in a worker, then store it from the writer thread; the status."""
+        loop = asyncio.get_running_loop()
+        if self._pool is not None:
+            try:
+                done: Processed = await loop.run_in_executor(self._pool, process_page, raw, source)
+            except BrokenProcessPool as exc:
+                self.error(raw.source, raw.url, EXTRACT_ERROR, f"worker process died: {exc!r}")
+                return None
+        else:
+            done = process_page(raw, source, prepare=False)
+        for url, kind, reason in done.errors:
+            self.error(raw.source, url, kind, reason)
+        if done.article is None:
+            return None
+        self.count(raw.source, "attachments", done.attachments)
+        if self._writer is None:
+            return self.article(done.article, done.prepared)
+        status = await loop.run_in_executor(self._writer, self.article, done.article, done.prepared)
+        if status is not None:
+            old = self.state(raw.canonical_url) or PageState(raw.canonical_url, raw.source, "article")
+            digest = digest_of([done.article.title or "", done.article.text])
+            self.remember(
+                old.after_check(
+                    utcnow(),
+                    changed=status in ("new", "changed", "duplicate"),
+                    digest=digest,
+                    etag=raw.etag,
+                    last_modified=raw.last_modified,
+                )
+            )
+        return status
+
+    def article(self, item: FetchedArticle, prepared: Any = None) -> str | None:
         """Hand ``item`` to the sink; a sink failure becomes a ``store`` error, not a crash."""
         stats = self.stats.setdefault(item.source, SourceStats())
         if self.sink is None:
             self.error(item.source, item.url, STORE, "no sink available")
             return None
         try:
-            status = self.sink.article(item)
+            if prepared is not None:
+                status = self.sink.article(item, prepared)  # type: ignore[call-arg]
+            else:
+                status = self.sink.article(item)
             if status not in ARTICLE_STATUSES:
                 raise ValueError(f"sink returned {status!r}, expected one of {ARTICLE_STATUSES}")
         except Exception as exc:
@@ -86,6 +196,8 @@ class CrawlContext:
             stats.articles_new += 1
         elif status == "changed":
             stats.articles_changed += 1
+        elif status == "duplicate":
+            stats.duplicates += 1
         else:
             stats.articles_unchanged += 1
         return status
@@ -94,9 +206,20 @@ class CrawlContext:
         """Count the error and pass it to the sink (a failing sink is only logged)."""
         self.stats.setdefault(source, SourceStats()).add_error(kind)
         logger.info("[%s] %s %s: %s", source, kind, url, reason)
-        if self.sink is None:
+        sink = self.sink
+        if sink is None:
             return
+        if self._writer is not None:
+            try:
+                self._writer.submit(self._record_error, sink, source, url, kind, reason)
+                return
+            except RuntimeError:  # writer already shut down: record inline
+                pass
+        self._record_error(sink, source, url, kind, reason)
+
+    @staticmethod
+    def _record_error(sink: ArticleSink, source: str, url: str, kind: str, reason: str) -> None:
         try:
-            self.sink.error(source, url, kind, reason)
+            sink.error(source, url, kind, reason)
         except Exception:
             logger.exception("Recording an error in the sink failed")

@@ -70,13 +70,17 @@ def extract_page(
     default_lang: str = "auto",
     timezone: str = "Asia/Shanghai",
     title_selector: str | None = None,
+    date_selector: str | None = None,
+    body_selector: str | None = None,
 ) -> ExtractedPage | None:
     """Extract an article from raw HTML ``body``; ``None`` when there is no main text.
 
     ``http_encoding`` is the charset from the HTTP Content-Type header, if any; it wins over
     ``<meta>`` declarations unless it visibly does not fit the bytes. ``default_lang`` is the
     source's language, or ``"auto"`` to decide by the share of CJK characters. Naive dates are
-    read in ``timezone``; ``published_at`` is returned in UTC.
+    read in ``timezone``; ``published_at`` is returned in UTC. The ``*_selector`` arguments
+    (CSS, or XPath when starting with ``/`` or ``(``) override what extraction would find, for
+    sites whose markup defeats it; a selector that matches nothing falls back to extraction.
     """
     if not body or not body.strip():
         return None
@@ -89,8 +93,14 @@ def extract_page(
     _drop_link_tables(tree)
 
     title = _select_title(tree, title_selector)
-    meta_date = _meta_date(tree, timezone)
+    meta_date = _selected_date(tree, date_selector, timezone) or _meta_date(tree, timezone)
     visible = _visible_text(tree)
+    selected_body = _selected_text(tree, body_selector)
+    if selected_body:
+        title = title or _fallback_title(tree)
+        published = meta_date or _choose_date(None, visible, timezone)
+        lang = default_lang if default_lang in ("zh", "en") else detect_lang(f"{title or ''}\n{selected_body}")
+        return ExtractedPage(title=title, text=selected_body, published_at=published, lang=lang)
 
     doc = bare_extraction(
         copy.deepcopy(tree),
@@ -231,10 +241,52 @@ def _drop_link_tables(tree: lxml.html.HtmlElement) -> None:
             table.drop_tree()
 
 
+def _select(tree: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
+    """Elements matched by a CSS selector, or an XPath when it starts with ``/`` or ``(``."""
+    if selector.lstrip().startswith(("/", "(")):
+        found = tree.xpath(selector)
+        return [e for e in found if isinstance(e, lxml.html.HtmlElement)] if isinstance(found, list) else []
+    return list(tree.cssselect(selector))
+
+
+_BLOCKS = frozenset({"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "br", "table", "section"})
+
+
+def _selected_text(tree: lxml.html.HtmlElement, selector: str | None) -> str | None:
+    """Text of the elements ``selector`` matches, one line per block element."""
+    if not selector:
+        return None
+    lines: list[str] = []
+    for element in _select(tree, selector):
+        element = copy.deepcopy(element)
+        for junk in element.xpath(".//script|.//style"):
+            junk.drop_tree()
+        for block in element.iter():
+            if isinstance(block.tag, str) and block.tag in _BLOCKS:
+                block.tail = "\n" + (block.tail or "")
+        lines.extend(" ".join(line.split()) for line in element.text_content().splitlines())
+    text = "\n".join(line for line in lines if line)
+    return text or None
+
+
+def _selected_date(tree: lxml.html.HtmlElement, selector: str | None, tz: str) -> datetime | None:
+    """Date from the element ``selector`` matches: its datetime/content attribute or its text."""
+    if not selector:
+        return None
+    for element in _select(tree, selector):
+        raw = element.get("datetime") or element.get("content")
+        if raw and (value := parse_iso(raw.strip(), tz)) is not None:
+            return value
+        found = find_local_dates(element.text_content())
+        if found:
+            return to_utc(found[0][0], tz)
+    return None
+
+
 def _select_title(tree: lxml.html.HtmlElement, selector: str | None) -> str | None:
     if not selector:
         return None
-    for element in tree.cssselect(selector):
+    for element in _select(tree, selector):
         text = _clean(element.text_content())
         if text:
             return text

@@ -33,6 +33,8 @@ TOO_MANY_REDIRECTS = "too_many_redirects"  # redirect loop / chain longer than a
 TRUNCATED = "truncated"  # connection closed before the announced body length arrived
 FETCH = "fetch"  # any other download failure
 EXTRACT_ERROR = "extract_error"  # extraction raised (a bug or a pathological page)
+ATTACHMENT = "attachment"  # an attachment could not be downloaded or read (notice kept)
+BAD_SITEMAP = "bad_sitemap"  # sitemap body is not a parseable sitemap / sitemap index
 
 
 def http_kind(status: int) -> str:

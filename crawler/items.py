@@ -26,6 +26,36 @@ class FetchedArticle:
     fetched_at: datetime  # timezone-aware UTC
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file linked from a notice (PDF, Word, Excel, WPS export), downloaded with it."""
+
+    url: str
+    body: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A downloaded article page, before extraction (which runs in a worker process).
+
+    Plain, picklable data: the spider only downloads; :mod:`crawler.work` turns this into a
+    :class:`FetchedArticle` off the reactor thread.
+    """
+
+    source: str
+    url: str
+    canonical_url: str
+    body: bytes
+    http_encoding: str | None = None
+    content_type: str = ""
+    feed_title: str | None = None
+    feed_published: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 @runtime_checkable
 class ArticleSink(Protocol):
     """Receiver of crawl results, built once per crawl inside the crawling process."""
@@ -51,6 +81,12 @@ class SourceStats:
     """
 
     pages_fetched: int = 0
+    requests: int = 0  # every request sent (pages, 304s, attachments, failures; not robots.txt)
+    not_modified: int = 0  # conditional requests answered 304
+    listings_unchanged: int = 0  # listing/feed/sitemap pages whose links were the same as last run
+    skipped_known: int = 0  # article links not fetched: known and not due for a re-check
+    attachments: int = 0  # attachments whose text was added to their notice
+    duplicates: int = 0  # articles stored as near-duplicates of an earlier one
     articles_new: int = 0
     articles_changed: int = 0
     articles_unchanged: int = 0

@@ -49,7 +49,7 @@ def run_crawl(
         return {}
     _check_reactor_unused()
 
-    context = CrawlContext(sink_factory, [source.name for source in enabled])
+    context = CrawlContext(sink_factory, [source.name for source in enabled], settings.workers)
     config = scrapy_settings(settings, enabled)
     config[CONTEXT_SETTING] = context
     process = CrawlerProcess(config)
@@ -88,7 +88,7 @@ def run_crawl_in_subprocess(
         target=_child_main,
         args=(list(sources), settings, sink_factory, sender),
         name="parkwatch-crawl",
-        daemon=True,
+        daemon=False,  # it starts its own extraction worker processes; the parent joins it
     )
     child.start()
     sender.close()  # the child holds the only writer: EOF means it is gone

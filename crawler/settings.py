@@ -30,7 +30,8 @@ class CrawlSettings:
 
     ``time_budget_seconds`` maps to Scrapy's CLOSESPIDER_TIMEOUT: after it no new request is
     started, but downloads already in flight finish or time out, so the worst-case wall time
-    is about ``time_budget_seconds + download_timeout``.
+    is about ``time_budget_seconds + download_timeout``. A source's own ``time_budget``
+    (sources file) applies to that source alone.
     """
 
     user_agent: str | None = None
@@ -44,6 +45,7 @@ class CrawlSettings:
     autothrottle: bool = True
     log_level: str = "WARNING"
     time_budget_seconds: float | None = None
+    workers: int | None = None  # extraction processes; None = one per CPU, 0 = inline (no pool)
 
     @property
     def effective_user_agent(self) -> str:

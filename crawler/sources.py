@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from cssselect import GenericTranslator, SelectorError
+from lxml import etree
 
 from crawler.errors import SourcesError
 
-KINDS = ("listing", "feed", "page")
+KINDS = ("listing", "feed", "sitemap", "page")
 LANGS = ("zh", "en", "auto")
 PRIORITIES = ("high", "normal")
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -32,6 +33,11 @@ DEFAULT_MAX_PAGES = 20
 @dataclass(frozen=True)
 class SourceConfig:
     """One validated source, with ``defaults:`` already merged in.
+
+    ``title``, ``date`` and ``body`` are selectors that override what extraction finds: CSS,
+    or XPath when they start with ``/`` or ``(`` (see :func:`is_xpath`). ``page_pattern`` is
+    numbered pagination relative to each start URL (``index_{n}.html``: ``{n}`` is the page
+    number, 2 for the second page; ``{i}`` is ``n - 1``), walked up to ``max_pages``.
 
     ``download_delay`` is ``None`` when neither the source nor ``defaults:`` set it; the
     crawl-wide :class:`crawler.settings.CrawlSettings.download_delay` applies then.
@@ -45,17 +51,37 @@ class SourceConfig:
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
     next_page: str | None = None
+    page_pattern: str | None = None
     title: str | None = None
+    date: str | None = None
+    body: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     enabled: bool = True
     download_delay: float | None = None
+    concurrency: int | None = None
+    time_budget: float | None = None
     max_pages: int = DEFAULT_MAX_PAGES
+    attachments: bool = False
 
     def allows(self, url: str) -> bool:
         """True when ``url`` matches one ``allow`` regex (or allow is empty) and no ``deny``."""
         if self.allow and not any(re.search(p, url) for p in self.allow):
             return False
         return not any(re.search(p, url) for p in self.deny)
+
+    def numbered_page(self, start_url: str, page: int) -> str | None:
+        """URL of listing page ``page`` (>= 2) under ``page_pattern``, or None without one."""
+        if not self.page_pattern or page < 2:
+            return None
+        from urllib.parse import urljoin
+
+        relative = self.page_pattern.replace("{n}", str(page)).replace("{i}", str(page - 1))
+        return urljoin(start_url, relative)
+
+
+def is_xpath(selector: str) -> bool:
+    """Selectors starting with ``/`` or ``(`` are XPath; everything else is CSS."""
+    return selector.lstrip().startswith(("/", "("))
 
 
 # Fields allowed per source; "defaults:" may set all of them except these two.
@@ -242,11 +268,46 @@ def _css(key: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise _FieldError(f"{key} must be a CSS selector string, got {value!r}")
+    if is_xpath(value):
+        return _xpath(key, value)
     try:
         GenericTranslator().css_to_xpath(value)
     except SelectorError as exc:
         raise _FieldError(f"{key} is not a valid CSS selector: {value!r} ({exc})") from None
     return value
+
+
+def _xpath(key: str, value: str) -> str:
+    try:
+        etree.XPath(value)
+    except etree.XPathSyntaxError as exc:
+        raise _FieldError(f"{key} is not a valid XPath expression: {value!r} ({exc})") from None
+    return value
+
+
+def _page_pattern(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or ("{n}" not in value and "{i}" not in value):
+        raise _FieldError(
+            f"{key} must be a relative URL containing {{n}} (page number) or {{i}} "
+            f"(page number - 1), e.g. 'index_{{n}}.html', got {value!r}"
+        )
+    if urlsplit(value).scheme not in ("", "http", "https"):
+        raise _FieldError(f"{key} must be an http(s) or relative URL, got {value!r}")
+    return value
+
+
+def _optional_positive_int(key: str, value: Any) -> int | None:
+    return None if value is None else _positive_int(key, value)
+
+
+def _optional_seconds(key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise _FieldError(f"{key} must be a number of seconds > 0, got {value!r}")
+    return float(value)
 
 
 def _timezone(key: str, value: Any) -> str:
@@ -288,11 +349,17 @@ _VALIDATORS = {
     "allow": _regexes,
     "deny": _regexes,
     "next_page": _css,
+    "page_pattern": _page_pattern,
     "title": _css,
+    "date": _css,
+    "body": _css,
     "timezone": _timezone,
     "enabled": _bool,
     "download_delay": _delay,
+    "concurrency": _optional_positive_int,
+    "time_budget": _optional_seconds,
     "max_pages": _positive_int,
+    "attachments": _bool,
 }
 assert set(_VALIDATORS) == set(_FIELDS), "every SourceConfig field needs a validator"
 

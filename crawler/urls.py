@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
 # Query parameters that only track the click, never select content.
-_TRACKING_EXACT = frozenset({"gclid", "fbclid", "msclkid", "yclid", "mc_cid", "mc_eid"})
+_TRACKING_EXACT = frozenset(
+    {"gclid", "fbclid", "msclkid", "yclid", "mc_cid", "mc_eid", "spm", "share_token", "isappinstalled"}
+)
+# A directory's default document: /tzgg/index.html and /tzgg/ are one page.
+_INDEX_RE = re.compile(r"/(?:index|default)\.(?:html?|shtml|jsp|php|aspx?)$", re.I)
 
 
 def canonical_url(url: str) -> str:
     """w3lib-canonical URL without fragment and without ``utm_*``/click-id parameters.
 
     The store keys articles on this, so the same article reached from a feed (with
-    ``?utm_source=rss``) and from a listing page is recognised as one.
+    ``?utm_source=rss``) and from a listing page is recognised as one. ``http`` and ``https``
+    are one page (the key always says ``https``), and so are a directory and its
+    ``index.html``. It is a key, not an address: requests go to the URL as found.
     """
     parts = urlsplit(url)
+    if parts.scheme.lower() == "http":
+        netloc = parts.netloc[:-3] if parts.netloc.endswith(":80") else parts.netloc
+        parts = parts._replace(scheme="https", netloc=netloc)
+    parts = parts._replace(path=_INDEX_RE.sub("/", parts.path))
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)

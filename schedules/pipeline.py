@@ -1,6 +1,12 @@
 """The per-article unit of work: extract entities, then store article, mentions, new parks and
 their alerts in one transaction.
 
+Entity extraction is CPU work: the crawler runs it in its worker processes through
+`NlpPreparer` (built once per worker from the picklable `StoreSink.preparer_factory`) and hands
+the mentions to `StoreSink.article`, which then only writes (from the crawl's writer thread).
+The sink also keeps the crawl state between runs (store/crawlstate.py) and marks near-duplicate
+articles (store/dedup.py).
+
 `StoreSink` is what the crawler hands articles to. It is built inside the process that crawls
 (from a picklable factory), loads the knowledge base and the NLP pipelines once, and keeps the
 extractor in step with parks found earlier in the same run, so a second mention of a newly named
@@ -11,18 +17,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.extract import Extractor
 from nlp.kb import KnowledgeBase
-from store import repository
+from store import crawlstate, repository
 from store.db import make_engine, session_factory
+from store.dedup import FingerprintIndex
+from store.models import Article
 
 if TYPE_CHECKING:
     from crawler.items import FetchedArticle
+    from crawler.state import PageState
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +45,30 @@ def build_extractor(sessions: sessionmaker[Session], kb: KnowledgeBase | None = 
     return Extractor(bundled.with_parks(found))
 
 
+@dataclass(frozen=True)
+class NlpPreparerFactory:
+    """Picklable recipe for the entity extraction a crawl worker process runs per article."""
+
+    db_url: str
+
+    def __call__(self) -> NlpPreparer:
+        engine = make_engine(self.db_url)
+        try:
+            return NlpPreparer(build_extractor(session_factory(engine)))
+        finally:
+            engine.dispose()
+
+
+class NlpPreparer:
+    """Entity mentions of one article (runs in a crawl worker process)."""
+
+    def __init__(self, extractor: Extractor) -> None:
+        self.extractor = extractor
+
+    def __call__(self, item: FetchedArticle) -> list[Any]:
+        return self.extractor.extract(item.text, item.lang)
+
+
 class StoreSink:
     """ArticleSink writing to the database; one instance per crawl process."""
 
@@ -42,10 +76,25 @@ class StoreSink:
         self.run_id = run_id
         self.engine = make_engine(db_url)
         self.sessions = session_factory(self.engine)
-        self.extractor = build_extractor(self.sessions)
+        self.preparer_factory = NlpPreparerFactory(db_url)
+        self._extractor: Extractor | None = None  # only when a worker could not prepare
+        with self.sessions() as session:
+            self.fingerprints = FingerprintIndex().load(session)
 
-    def article(self, item: FetchedArticle) -> str:
-        mentions = self.extractor.extract(item.text, item.lang)
+    @property
+    def extractor(self) -> Extractor:
+        if self._extractor is None:
+            self._extractor = build_extractor(self.sessions)
+        return self._extractor
+
+    def article(self, item: FetchedArticle, prepared: Sequence[Any] | None = None) -> str:
+        """Store ``item`` with its mentions (``prepared`` by a worker, else extracted here).
+
+        A new article that nearly duplicates an earlier one is stored but reported as
+        ``"duplicate"`` and marked so (``article_fingerprints.duplicate_of_id``).
+        """
+        mentions = prepared if prepared is not None else self.extractor.extract(item.text, item.lang)
+        status = "unchanged"
         for attempt in (1, 2):
             try:
                 with self.sessions.begin() as session:
@@ -62,6 +111,11 @@ class StoreSink:
                         mentions=mentions,
                     )
                     new_parks = [repository.found_parks_entry(p) for p in result.new_parks]
+                    status = result.status
+                    if status != "unchanged":
+                        original = self.fingerprints.record(session, result.article_id, item.text)
+                        if original is not None and status == "new":
+                            status = "duplicate"
                 break
             except IntegrityError:
                 # Another process stored the same URL or park a moment ago: the retry sees it.
@@ -69,8 +123,28 @@ class StoreSink:
                     raise
         for park in new_parks:
             log.info("new park found: %s (%s)", park.name_zh, item.url)
-            self.extractor.add_park(park)
-        return result.status
+            if self._extractor is not None:
+                self._extractor.add_park(park)
+        return status
+
+    def load_state(self, sources: list[str]) -> dict[str, PageState]:
+        """Crawl state of every URL seen before; stored articles without a state row count as
+        known articles due for a re-check 12 hours after they were last updated."""
+        from crawler.state import FIRST_RECHECK, PageState
+
+        with self.sessions() as session:
+            rows = crawlstate.load_pages(session)
+            states = {row["url"]: PageState(**row) for row in rows}
+            for url, source, updated in session.execute(
+                select(Article.canonical_url, Article.source, Article.updated_at)
+            ):
+                if url not in states:
+                    states[url] = PageState(url, source, "article", next_check_at=updated + FIRST_RECHECK)
+        return states
+
+    def save_state(self, states: list[PageState]) -> None:
+        with self.sessions.begin() as session:
+            crawlstate.save_pages(session, states)
 
     def error(self, source: str, url: str, kind: str, reason: str) -> None:
         with self.sessions.begin() as session:

@@ -79,12 +79,22 @@ FIRST = "sources:\n  - {name: first, lang: en, kind: page, start_urls: ['http://
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("kind: rss", "source 'gdii' (#2): kind must be one of listing, feed, page, got 'rss'"),
+        ("kind: rss", "source 'gdii' (#2): kind must be one of listing, feed, sitemap, page, got 'rss'"),
         ("lang: fr", "source 'gdii' (#2): lang must be one of zh, en, auto, got 'fr'"),
         ("priority: urgent", "source 'gdii' (#2): priority must be one of high, normal, got 'urgent'"),
         ("colour: red", "source 'gdii' (#2): unknown key 'colour' (allowed: name, lang, kind, "
-         "start_urls, priority, allow, deny, next_page, title, timezone, enabled, "
-         "download_delay, max_pages)"),
+         "start_urls, priority, allow, deny, next_page, page_pattern, title, date, body, "
+         "timezone, enabled, download_delay, concurrency, time_budget, max_pages, attachments)"),
+        ("page_pattern: 'index_2.html'", "source 'gdii' (#2): page_pattern must be a relative "
+         "URL containing {n} (page number) or {i} (page number - 1), e.g. 'index_{n}.html', "
+         "got 'index_2.html'"),
+        ("body: '//div[@class='", "source 'gdii' (#2): body is not a valid XPath expression: "
+         "'//div[@class=' (Invalid expression)"),
+        ("date: 'span..x'", "source 'gdii' (#2): date is not a valid CSS selector: 'span..x' "
+         "(Expected ident, got <DELIM '.' at 5>)"),
+        ("concurrency: 0", "source 'gdii' (#2): concurrency must be an integer >= 1, got 0"),
+        ("time_budget: 0", "source 'gdii' (#2): time_budget must be a number of seconds > 0, got 0"),
+        ("attachments: 1", "source 'gdii' (#2): attachments must be true or false, got 1"),
         ("allow: ['post_(\\d+']", "source 'gdii' (#2): allow[0] is not a valid regular "
          "expression: 'post_(\\\\d+' (missing ), unterminated subpattern at position 5)"),
         ("deny: '[a-'", "source 'gdii' (#2): deny[0] is not a valid regular expression: '[a-' "
@@ -130,11 +140,11 @@ def test_field_errors_name_file_source_and_field(tmp_path: Path, extra: str, mes
          "source #1: name is required"),
         ("sources:\n  - just-a-string\n", "source #1: must be a mapping, got a string"),
         ("defaults: {kind: rss}\nsources: []\n",
-         "defaults: kind must be one of listing, feed, page, got 'rss'"),
+         "defaults: kind must be one of listing, feed, sitemap, page, got 'rss'"),
         ("defaults: {name: x}\nsources: []\n", "defaults: name cannot have a default"),
         ("defaults: {colour: red}\nsources: []\n", "defaults: unknown key 'colour' (allowed: "
-         "lang, kind, priority, allow, deny, next_page, title, timezone, enabled, "
-         "download_delay, max_pages)"),
+         "lang, kind, priority, allow, deny, next_page, page_pattern, title, date, body, "
+         "timezone, enabled, download_delay, concurrency, time_budget, max_pages, attachments)"),
     ],
 )
 def test_file_level_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -164,3 +174,35 @@ def test_source_configs_are_frozen(tmp_path: Path) -> None:
     source = load_sources(write(tmp_path, GOOD), variables={"base": "http://h"})[0]
     with pytest.raises(AttributeError):
         source.name = "other"  # type: ignore[misc]
+
+
+def test_new_fields_selectors_and_numbered_pages(tmp_path: Path) -> None:
+    text = """
+defaults: {attachments: true, concurrency: 1}
+sources:
+  - name: gd-notices
+    lang: zh
+    kind: listing
+    start_urls: [https://www.gd.gov.cn/zwgk/tzgg/index.html]
+    page_pattern: 'index_{n}.html'
+    title: '//div[@class="title"]'
+    date: 'span.time'
+    body: 'div#zoom'
+    time_budget: 600
+    download_delay: 2
+  - name: sm
+    lang: en
+    kind: sitemap
+    start_urls: [https://www.example.com/sitemap.xml]
+    attachments: false
+"""
+    listing, sitemap = load_sources(write(tmp_path, text))
+    assert (listing.title, listing.date, listing.body) == ('//div[@class="title"]', "span.time", "div#zoom")
+    assert listing.attachments is True and sitemap.attachments is False
+    assert listing.concurrency == 1 and listing.time_budget == 600.0 and listing.download_delay == 2.0
+    assert sitemap.kind == "sitemap"
+    assert listing.numbered_page(listing.start_urls[0], 2) == "https://www.gd.gov.cn/zwgk/tzgg/index_2.html"
+    assert listing.numbered_page(listing.start_urls[0], 1) is None
+    zero_based = SourceConfig("x", "zh", "listing", ("http://a.cn/list/",), page_pattern="list_{i}.htm")
+    assert zero_based.numbered_page("http://a.cn/list/", 3) == "http://a.cn/list/list_2.htm"
+    assert SourceConfig("y", "zh", "listing", ("http://a.cn/",)).numbered_page("http://a.cn/", 2) is None
