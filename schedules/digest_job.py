@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nlp.kb import KnowledgeBase
-from reports.charts import digest_charts
+from reports.charts import Chart, digest_charts
 from reports.digest import build_digest
 from reports.digest_model import Digest
 from reports.digest_window import Window, last_days, previous_week
@@ -50,13 +50,16 @@ def sender_of(smtp: SmtpConfig) -> str:
     return smtp.sender or f"parkwatch@{smtp.host or 'localhost'}"
 
 
-def render(d: Digest, fmt: str, *, smtp: SmtpConfig = SmtpConfig(), recipients: tuple[str, ...] = ()) -> bytes:
+def render(d: Digest, fmt: str, *, smtp: SmtpConfig = SmtpConfig(), recipients: tuple[str, ...] = (),
+           charts: list[Chart] | None = None) -> bytes:
+    """One digest in one format; `charts` drawn once can serve several formats."""
     if fmt == "md":
         return render_markdown(d).encode("utf-8")
+    charts = digest_charts(d) if charts is None else charts
     if fmt == "html":
-        return render_html(d, digest_charts(d)).encode("utf-8")
+        return render_html(d, charts).encode("utf-8")
     if fmt == "email":
-        return bytes(build_message(d, sender=sender_of(smtp), to=list(recipients)))
+        return bytes(build_message(d, sender=sender_of(smtp), to=list(recipients), charts=charts))
     raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
@@ -116,10 +119,11 @@ def run_weekly(cfg: Config, digest_dir: Path, now: datetime, env: dict[str, str]
     window = previous_week(now, settings.timezone)
     d = gather(cfg.database_url, window, settings)
     result = WeeklyResult(window)
+    charts = digest_charts(d)
     digest_dir.mkdir(parents=True, exist_ok=True)
     for fmt in settings.formats:
         path = digest_dir / f"digest-{window.key}.{SUFFIX[fmt]}"
-        path.write_bytes(render(d, fmt, smtp=cfg.smtp, recipients=settings.recipients))
+        path.write_bytes(render(d, fmt, smtp=cfg.smtp, recipients=settings.recipients, charts=charts))
         result.files.append(path)
     if not settings.recipients:
         return result
@@ -129,7 +133,6 @@ def run_weekly(cfg: Config, digest_dir: Path, now: datetime, env: dict[str, str]
     record = digest_dir / f"digest-{window.key}.sent.json"
     sent = _read_sent(record)
     smtp = smtp_settings(cfg.smtp, env)
-    charts = digest_charts(d)
     for recipient in settings.recipients:
         if recipient in sent:
             result.already_sent.append(recipient)
