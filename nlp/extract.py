@@ -13,23 +13,40 @@ How it works, and why:
   (获批, 入选, 包括, 的 ...) is dropped. Token-level stripping keeps 美的 intact where a
   character rule would cut at 的.
 * English parks in the standard form "<Company> 5G + Industrial Internet Demonstration Park
-  (<City>)" are recognised when one to five capitalised words precede the suffix; "The ... park"
-  and plural "parks" (the programme in general) are not parks.
+  (<City>)" are recognised when a known company or a run of up to seven capitalised words
+  precedes the suffix; "The ... park" and plural "parks" (the programme in general) are not.
 * A standard-form mention links to a KB park by exact name, else by lead company when exactly
   one of its parks fits; the city (slot, or a city name opening the company name) must agree.
 * The batch of a new park is the one stated in its sentence; for a line of its own (a list
   item in a notice) the nearest preceding sentence about the programme that states a batch.
   Batches stated in earlier prose sentences are not borrowed.
-* **spaCy** (blank pipelines only, nothing downloaded) tokenises the original text: its tokens
-  give sentence boundaries (English abbreviations such as "Co." stay inside a sentence) and, for
-  English, reject name matches that do not fall on token boundaries (Gree inside "Gree.com").
+* **spaCy** (blank English pipeline, nothing downloaded) tokenises English text: its tokens give
+  sentence boundaries (abbreviations such as "Co." stay inside a sentence) and reject name
+  matches that do not fall on token boundaries (Gree inside "Gree.com"). Chinese sentences end
+  at characters (。！？；, newlines), so no Chinese tokenizer runs over the whole article.
+* **Programme context**: only the programme's own naming (the standard forms above, in prose,
+  list items or table rows) makes a *new* park; those names carry the programme's name. Other
+  programmes (广东省工业互联网示范区, 5G应用标杆), high-tech zones, industrial parks and factories
+  never match them. Informal English ("X's 5G + Industrial Internet park in Y") links a known
+  park but never creates one.
+* **Known parks by their company**: 珠海格力的示范园区, 富士康和格力电器牵头的两个示范园区, "the
+  Gree park", "the parks led by Foxconn in Shenzhen and Gree in Zhuhai" link when the company
+  leads exactly one known park (in the named city); otherwise nothing is guessed.
+* **Districts** (顺德, 黄埔, Shunde …, ``City.districts``) are CITY mentions of their city.
+* **Unknown companies** are COMPANY mentions with id None, found by their company word
+  (nlp.companies); a known company's legal name is never reported as an unknown one.
+* **Cross-language linking**: a standard-form park not linked by name or company is compared
+  with known parks of its city named in the other language (nlp.xling: pinyin for proper
+  names, a glossary for descriptive words), so 东莞松湖智造… and "Dongguan Songhu Smart
+  Manufacturing …" are one park.
 
 Nested spans rule: mentions of *one type* never overlap (longest, then leftmost, wins); mentions
 of *different types* may nest. A park's formal name is reported as PARK, and the company name
 and city inside it are also reported as COMPANY and CITY, because digests count mentions per city
 and company. Single-character city short forms (穗, 深, 莞 ...) are only recognised inside the
-parenthesised city slot of a park name, never in free text (深 occurs in 深入). Unknown company
-names are not reported as COMPANY mentions; they are carried by the PARK's ``company_name``.
+parenthesised city slot of a park name, never in free text (深 occurs in 深入). A new park's
+lead name (东莞松湖智造) is carried by the PARK's ``company_name``; it is a COMPANY mention only
+when it is a known company or carries a company word.
 """
 from __future__ import annotations
 
@@ -105,17 +122,19 @@ class _Hit:
 
 
 class Extractor:
-    """Find PARK / CITY / COMPANY mentions. Build once (loads jieba and spaCy), call many times."""
+    """Find PARK / CITY / COMPANY mentions. Build once (loads jieba's dictionary and spaCy's
+    English tokenizer), call many times."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         with _quiet_jieba():
             self._jieba = jieba.Tokenizer()      # private: never touch jieba's global dictionary
             self._jieba.initialize()
-            # spaCy loads jieba's global default dictionary here (read-only for us) ...
-            zh = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-        zh.tokenizer.jieba_seg = self._jieba  # ... then segments with ours, which knows KB names
-        self._zh = zh
+        # English only: its tokens give sentence ends ("Co." stays inside a sentence) and word
+        # edges. Chinese sentence ends are characters; spaCy's Chinese tokenizer (jieba over
+        # the whole article) took a third of the run time and its tokens were used for nothing
+        # else, so jieba runs only where it pays: on the few characters before a park or
+        # company suffix.
         self._en = spacy.blank("en")
         self._xling = NameMatcher()
         self._words: set[str] = set()
