@@ -335,7 +335,7 @@ def cmd_digest(args: argparse.Namespace, cfg: Config) -> int:
         elif args.since:
             window = date_span(args.since, args.until, tz)
         else:
-            window = last_days(args.days or 7, datetime.now().astimezone(), tz)
+            window = last_days(7 if args.days is None else args.days, datetime.now().astimezone(), tz)
     except WindowError as exc:
         raise UserError(str(exc)) from None
     data = write_digest(cfg.database_url, window=window, out=args.out, fmt=fmt, settings=cfg.digest, smtp=cfg.smtp)
