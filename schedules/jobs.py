@@ -164,14 +164,26 @@ def _fail_abandoned_runs(sessions: Any, sources: list[str], ttl: timedelta) -> N
                 run.status, run.message, run.finished_at = "failed", "interrupted: its process died", utcnow()
 
 
-def digest_job(db_url: str, digest_dir: str, config_file: str | None = None) -> None:
+def digest_job(db_url: str, digest_dir: str, config_file: str | None = None) -> str:
     """Last week's digest to files and to the configured recipients (see schedules/digest_job.py).
 
     SMTP and digest settings are read when the job runs (from `config_file`, else
-    PARKWATCH_CONFIG), so a changed recipient list applies without re-registering the job.
+    PARKWATCH_CONFIG), so a changed recipient list applies without re-registering the job. A
+    recipient that could not be reached is a UserError naming it: `parkwatch schedule run
+    weekly-digest` prints one line, and running it again sends only to whoever is missing.
     """
+    from reports.digest_window import WindowError
+    from reports.mail import MailError
+    from schedules.errors import UserError
+
     cfg = replace(load_config(Path(config_file) if config_file else None), db_url=db_url)
-    result = run_weekly(cfg, Path(digest_dir), datetime.now(timezone.utc))
-    log.warning("%s", result.summary())
+    try:
+        result = run_weekly(cfg, Path(digest_dir), datetime.now(timezone.utc))
+    except (MailError, WindowError) as exc:
+        raise UserError(f"digest: {exc}") from None
+    summary = result.summary()
+    log.warning("%s", summary)
     if result.failed:
-        raise RuntimeError(f"digest {result.window.label} not sent to: {', '.join(sorted(result.failed))}")
+        reasons = "; ".join(f"{who}: {why}" for who, why in sorted(result.failed.items()))
+        raise UserError(f"{summary}; not sent to {reasons} (run 'parkwatch schedule run weekly-digest' to retry)")
+    return summary

@@ -175,3 +175,30 @@ def test_starttls_login_uses_the_password_from_the_environment(db_url: str, tmp_
     assert sent.sent == list(PEOPLE[:1]) and logins == [(b"digest", b"s3cret-pw")]
     for path in tmp_path.iterdir():  # the password is in no file the job wrote
         assert b"s3cret-pw" not in path.read_bytes()
+
+
+def test_schedule_run_weekly_digest_reads_smtp_from_the_config_file(
+        db_url: str, smtp_server: tuple[Mailbox, Controller], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from schedules.cli import main
+
+    box, controller = smtp_server
+    config_file = tmp_path / "parkwatch.yaml"
+    config_file.write_text(
+        f"digest_dir: {tmp_path / 'digests'}\n"
+        f"smtp: {{host: 127.0.0.1, port: {controller.port}, security: plain, sender: pw@example.org}}\n"
+        f"digest: {{recipients: [{PEOPLE[0]}], formats: [md]}}\n", encoding="utf-8")
+    monkeypatch.setenv("PARKWATCH_CONFIG", str(config_file))
+    db_path = db_url.removeprefix("sqlite:///")
+    assert main(["--db", db_path, "schedule", "run", "weekly-digest"]) == 0
+    assert main(["--db", db_path, "schedule", "run", "weekly-digest"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("e-mailed 1, already sent 0, failed 0") and out[1].endswith("e-mailed 0, already sent 1, failed 0")
+    assert [e.rcpt_tos for e in box.envelopes] == [[PEOPLE[0]]]
+    assert len(list((tmp_path / "digests").glob("digest-*-W*.md"))) == 1
+    box.refuse.add(PEOPLE[1])
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace(f"[{PEOPLE[0]}]", f"[{PEOPLE[0]}, {PEOPLE[1]}]"),
+                           encoding="utf-8")
+    assert main(["--db", db_path, "schedule", "run", "weekly-digest"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("parkwatch: error: digest ") and f"not sent to {PEOPLE[1]}: " in err[0]
