@@ -50,11 +50,12 @@ def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: floa
     sessions = session_factory(engine)
     holder = locks.new_holder()
     try:
-        got = locks.acquire(sessions, names, holder, ttl)
+        taken_over: list[str] = []
+        got = locks.acquire(sessions, names, holder, ttl, taken_over=taken_over)
         busy = [n for n in names if n not in got]
         if not got:
             return _say(f"crawl skipped: {', '.join(busy)} being crawled by another process")
-        _fail_abandoned_runs(sessions, got, ttl)
+        _fail_abandoned_runs(sessions, got, taken_over, ttl)
         settings = CrawlSettings(contact=contact, download_delay=download_delay, log_level="ERROR",
                                  time_budget_seconds=budget_seconds)
         started = utcnow()
@@ -155,12 +156,14 @@ def _fail_running(sessions: Any, sources: list[str], since: datetime, message: s
                 run.status, run.message, run.finished_at = "failed", message, utcnow()
 
 
-def _fail_abandoned_runs(sessions: Any, sources: list[str], ttl: timedelta) -> None:
-    """Runs still `running` for longer than any crawl may live died with their process."""
+def _fail_abandoned_runs(sessions: Any, sources: list[str], taken_over: list[str], ttl: timedelta) -> None:
+    """Runs left `running` by a dead process: of a source whose lock had to be taken over from a
+    dead holder, or older than any crawl may live."""
     cutoff = utcnow() - ttl
     with sessions.begin() as session:
-        for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.started_at < cutoff)):
-            if set(run.sources) & set(sources):
+        for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+            names = set(run.sources)
+            if names & set(taken_over) or (names & set(sources) and run.started_at < cutoff):
                 run.status, run.message, run.finished_at = "failed", "interrupted: its process died", utcnow()
 
 

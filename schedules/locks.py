@@ -41,35 +41,42 @@ def _holder_is_dead(holder: str) -> bool:
 
 
 def acquire(sessions: sessionmaker[Session], sources: Sequence[str], holder: str, ttl: timedelta,
-            now: datetime | None = None) -> list[str]:
-    """Lock each source this holder can have now; return those locked (the others are busy)."""
+            now: datetime | None = None, taken_over: list[str] | None = None) -> list[str]:
+    """Lock each source this holder can have now; return those locked (the others are busy).
+
+    Sources whose lock was taken over from a dead or expired holder are added to `taken_over`:
+    a crawl of them was interrupted.
+    """
     got: list[str] = []
     for source in sources:
-        if _acquire_one(sessions, source, holder, ttl, now or utcnow()):
+        outcome = _acquire_one(sessions, source, holder, ttl, now or utcnow())
+        if outcome:
             got.append(source)
+        if outcome == "taken over" and taken_over is not None:
+            taken_over.append(source)
     return got
 
 
-def _acquire_one(sessions: sessionmaker[Session], source: str, holder: str, ttl: timedelta, now: datetime) -> bool:
+def _acquire_one(sessions: sessionmaker[Session], source: str, holder: str, ttl: timedelta, now: datetime) -> str:
     try:
         with sessions.begin() as session:
             session.add(SourceLock(source=source, holder=holder, acquired_at=now, expires_at=now + ttl))
-        return True
+        return "new"
     except IntegrityError:
         pass
     with sessions.begin() as session:
         current = session.scalar(select(SourceLock).where(SourceLock.source == source))
         if current is None:
-            return False  # released a moment ago; the next run will get it
+            return ""  # released a moment ago; the next run will get it
         if current.holder != holder and current.expires_at > now and not _holder_is_dead(current.holder):
-            return False
+            return ""
         stolen = session.execute(
             update(SourceLock)
             .where(SourceLock.source == source, SourceLock.holder == current.holder)
             .values(holder=holder, acquired_at=now, expires_at=now + ttl)
             .execution_options(synchronize_session=False)
         )
-        return stolen.rowcount == 1
+        return "taken over" if stolen.rowcount == 1 else ""
 
 
 def release(sessions: sessionmaker[Session], sources: Sequence[str], holder: str) -> None:
