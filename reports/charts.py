@@ -2,7 +2,7 @@
 over the last weeks, and a tile map of Guangdong's cities coloured by parks named.
 
 Figures are built with the object API (no pyplot global state, safe in the scheduler's threads)
-on the Agg backend and returned as PNG bytes, which both the HTML (data: URI) and the e-mail
+rendered by Agg (no GUI backend, no pyplot) and returned as PNG bytes, which both the HTML (data: URI) and the e-mail
 (inline part with a Content-ID) can carry; SVG is not shown by most mail clients.
 
 Chinese labels need a CJK font. The system's fonts are searched once (Debian: fonts-noto-cjk);
@@ -17,17 +17,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import matplotlib
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
-
-from reports.charts_grid import TILES  # noqa: E402
-from reports.digest_model import CityProgress, Digest, Trend  # noqa: E402
-from reports.digest_window import Window  # noqa: E402
-from reports.text import short_park  # noqa: E402
+from reports.charts_grid import TILES
+from reports.digest_model import CityProgress, Digest, Trend
+from reports.digest_window import Window
+from reports.text import short_park
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
              "Droid Sans Fallback", "AR PL UMing CN")
@@ -87,7 +85,7 @@ def trend_chart(trend: Trend, kind: str, window: Window) -> Chart | None:
     ax.set_xticks(x, ticks, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("mentions per week")
     ax.set_ylim(bottom=0)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -7,6 +7,7 @@ table), so the digest adds no bookkeeping of its own.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,8 @@ def gather_health(session: Session, window: Window) -> list[SourceHealth]:
         stats = run.stats if isinstance(run.stats, dict) else {}
         for name in set(run.sources or []) | set(stats):
             runs[name] += 1
-            st = stats.get(name) if isinstance(stats.get(name), dict) else {}
+            found = stats.get(name)
+            st: dict[str, Any] = found if isinstance(found, dict) else {}
             pages[name] += int(st.get("pages_fetched", 0) or 0)
             new[name] += int(st.get("articles_new", 0) or 0)
     errors: dict[str, Counter[str]] = defaultdict(Counter)

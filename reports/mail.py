@@ -66,7 +66,8 @@ def build_message(d: Digest, *, sender: str, to: str | list[str], charts: list[C
     msg.set_content(render_markdown(d), subtype="plain", charset="utf-8")
     html = render_html(d, charts, image_src=lambda c: "cid:" + cid_of(c))
     msg.add_alternative(html, subtype="html", charset="utf-8")
-    html_part = msg.get_payload()[1]
+    html_part = msg.get_body(("html",))  # the text/html part, now inside multipart/alternative
+    assert isinstance(html_part, EmailMessage)
     for chart in charts:
         html_part.add_related(chart.png, maintype="image", subtype="png", cid=f"<{cid_of(chart)}>",
                               filename=f"{chart.name}.png", disposition="inline")

@@ -9,8 +9,8 @@ The same template serves the HTML file (pictures as data: URIs) and the e-mail (
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined

@@ -63,9 +63,9 @@ def _new_parks(d: Digest) -> list[str]:
 
 def _progress(d: Digest) -> list[str]:
     left = max(d.planned_parks - d.parks_named, 0)
-    lines = ["## Programme progress", "",
-             f"{d.parks_named} of {d.planned_parks} planned parks named ({len(d.new_parks)} this "
-             f"{period_word(d)}, {left} to go).", ""]
+    summary = (f"{d.parks_named} of {d.planned_parks} planned parks named ({len(d.new_parks)} this "
+               f"{period_word(d)}, {left} to go).")
+    lines = ["## Programme progress", "", summary, ""]
     named = [c for c in d.cities if c.parks]
     if named:
         lines += ["| city | parks named | new |", "|---|---:|---:|"]

@@ -31,9 +31,10 @@ PASSWORD_ENV = "PARKWATCH_SMTP_PASSWORD"
 FORMATS = ("md", "html", "email")
 SUFFIX = {"md": "md", "html": "html", "email": "eml"}
 log = logging.getLogger("parkwatch.digest")
+DEFAULT_DIGEST, DEFAULT_SMTP = DigestConfig(), SmtpConfig()
 
 
-def gather(db_url: str, window: Window, settings: DigestConfig = DigestConfig()) -> Digest:
+def gather(db_url: str, window: Window, settings: DigestConfig = DEFAULT_DIGEST) -> Digest:
     engine = make_engine(db_url)
     try:
         check_schema(engine)
@@ -50,7 +51,7 @@ def sender_of(smtp: SmtpConfig) -> str:
     return smtp.sender or f"parkwatch@{smtp.host or 'localhost'}"
 
 
-def render(d: Digest, fmt: str, *, smtp: SmtpConfig = SmtpConfig(), recipients: tuple[str, ...] = (),
+def render(d: Digest, fmt: str, *, smtp: SmtpConfig = DEFAULT_SMTP, recipients: tuple[str, ...] = (),
            charts: list[Chart] | None = None) -> bytes:
     """One digest in one format; `charts` drawn once can serve several formats."""
     if fmt == "md":
@@ -64,8 +65,8 @@ def render(d: Digest, fmt: str, *, smtp: SmtpConfig = SmtpConfig(), recipients: 
 
 
 def write_digest(db_url: str, *, days: int = 7, out: Path | None = None, until: datetime | None = None,
-                 window: Window | None = None, fmt: str = "md", settings: DigestConfig = DigestConfig(),
-                 smtp: SmtpConfig = SmtpConfig()) -> bytes:
+                 window: Window | None = None, fmt: str = "md", settings: DigestConfig = DEFAULT_DIGEST,
+                 smtp: SmtpConfig = DEFAULT_SMTP) -> bytes:
     """Render one digest (default: the last `days` days) and write it to `out` when given."""
     window = window or last_days(days, until or datetime.now(timezone.utc), settings.timezone)
     data = render(gather(db_url, window, settings), fmt, smtp=smtp, recipients=settings.recipients)
