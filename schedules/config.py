@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -90,6 +91,10 @@ class DigestConfig:
         bad = sorted(set(self.formats) - {"md", "html", "email"})
         if bad:
             raise ValueError(f"formats must be md, html or email, got {', '.join(bad)}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
 
 
 @dataclass(frozen=True)

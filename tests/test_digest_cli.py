@@ -62,3 +62,17 @@ def test_week_and_days_together_is_bad_usage(db: str) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--db", db, "digest", "--week", "2026-W47", "--days", "3"])
     assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize("section, message", [
+    ("digest: {timezone: Mars/Base}", "bad 'digest' section: unknown time zone 'Mars/Base'"),
+    ("digest: {formats: [pdf]}", "bad 'digest' section: formats must be md, html or email, got pdf"),
+    ("smtp: {security: tls}", "bad 'smtp' section: security must be starttls, ssl or plain, got 'tls'"),
+    ("smtp: {password: hunter2}", "unknown smtp setting(s): password"),  # secrets stay in the environment
+])
+def test_bad_digest_or_smtp_settings_are_one_line(db: str, tmp_path: Path, section: str, message: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "parkwatch.yaml"
+    config.write_text(section + "\n", encoding="utf-8")
+    assert main(["--config", str(config), "--db", db, "digest"]) == 1
+    assert capsys.readouterr().err == f"parkwatch: error: {config}: {message}\n"
