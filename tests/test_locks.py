@@ -49,17 +49,22 @@ def test_a_lock_held_by_a_dead_process_on_this_host_is_taken_over(tmp_path: Path
 
 
 def test_two_processes_never_crawl_one_source_at_once(tmp_path: Path) -> None:
+    """Two hourly polls at once: one crawls the high-priority source, the other finds it locked;
+    the normal-priority source is left for the nightly crawl."""
     db_url = fresh_db(tmp_path / "pw.db")
     with serve_directory(tmp_path) as site:
         site.add_route("/slow.html", "<html><body><p>" + "慢页面。" * 40 + "</p></body></html>",
                        content_type="text/html; charset=utf-8", delay=6)
         sources = tmp_path / "sources.yaml"
-        sources.write_text(f"sources:\n  - name: slowsite\n    lang: zh\n    kind: page\n"
-                           f"    start_urls: ['{site.url('/slow.html')}']\n")
-        cmd = [sys.executable, "-m", "schedules.cli", "--db", db_url, "schedule", "run", "nightly-crawl",
+        sources.write_text(f"sources:\n  - name: slowsite\n    lang: zh\n    kind: page\n    priority: high\n"
+                           f"    start_urls: ['{site.url('/slow.html')}']\n"
+                           f"  - name: everyday\n    lang: zh\n    kind: page\n"
+                           f"    start_urls: ['{site.url('/other.html')}']\n")
+        cmd = [sys.executable, "-m", "schedules.cli", "--db", db_url, "schedule", "run", "hourly-poll",
                "--sources", str(sources)]
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         outs = [p.communicate(timeout=120) for p in procs]
+        assert not site.requested("/other.html")
     assert all(p.returncode == 0 for p in procs), outs
     stdout = [o for o, _ in outs]
     assert sum("crawl skipped: slowsite being crawled by another process" in o for o in stdout) == 1, stdout
@@ -68,5 +73,5 @@ def test_two_processes_never_crawl_one_source_at_once(tmp_path: Path) -> None:
         runs = conn.execute(text("select status, sources from crawl_runs")).all()
         held = conn.execute(text("select count(*) from source_locks")).scalar()
     engine.dispose()
-    assert len(runs) == 1 and runs[0].status in ("ok", "errors")
+    assert len(runs) == 1 and runs[0].status in ("ok", "errors") and runs[0].sources == '["slowsite"]'
     assert held == 0  # released after the crawl
