@@ -9,6 +9,7 @@ nobody receives a week twice, and nobody is skipped because someone else failed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -131,10 +132,20 @@ def run_weekly(cfg: Config, digest_dir: Path, now: datetime, env: dict[str, str]
     if not cfg.smtp.host:
         result.failed = {r: "no SMTP host configured (smtp: host)" for r in settings.recipients}
         return result
-    record = digest_dir / f"digest-{window.key}.sent.json"
-    sent = _read_sent(record)
     smtp = smtp_settings(cfg.smtp, env)
-    for recipient in settings.recipients:
+    # One sender at a time per week: a manual `schedule run` racing the scheduler waits here, then
+    # reads the record the other wrote, so neither sends what the other already sent.
+    with open(digest_dir / f"digest-{window.key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _send_all(d, cfg, smtp, charts, digest_dir / f"digest-{window.key}.sent.json", result)
+    return result
+
+
+def _send_all(d: Digest, cfg: Config, smtp: SmtpSettings, charts: list[Chart], record: Path,
+              result: WeeklyResult) -> None:
+    sent = _read_sent(record)
+    window = d.window
+    for recipient in cfg.digest.recipients:
         if recipient in sent:
             result.already_sent.append(recipient)
             continue
@@ -148,4 +159,3 @@ def run_weekly(cfg: Config, digest_dir: Path, now: datetime, env: dict[str, str]
         sent[recipient] = {"message_id": msg_id, "sent_at": datetime.now(timezone.utc).isoformat()}
         _write_sent(record, sent)
         result.sent.append(recipient)
-    return result

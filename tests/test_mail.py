@@ -202,3 +202,27 @@ def test_schedule_run_weekly_digest_reads_smtp_from_the_config_file(
     assert main(["--db", db_path, "schedule", "run", "weekly-digest"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("parkwatch: error: digest ") and f"not sent to {PEOPLE[1]}: " in err[0]
+
+
+def test_two_runs_at_once_still_send_each_recipient_once(db_url: str, tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    class SlowMailbox(Mailbox):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            await asyncio.sleep(0.3)  # both runs are surely inside their send loop together
+            return await super().handle_DATA(server, session, envelope)
+
+    box = SlowMailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        cfg = config(db_url, controller.port)
+        runs = [threading.Thread(target=run_weekly, args=(cfg, tmp_path, MONDAY), kwargs={"env": {}}) for _ in range(2)]
+        for t in runs:
+            t.start()
+        for t in runs:
+            t.join(timeout=60)
+    finally:
+        controller.stop()
+    assert sorted(r for e in box.envelopes for r in e.rcpt_tos) == sorted(PEOPLE)
