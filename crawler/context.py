@@ -50,7 +50,8 @@ class CrawlContext:
         self.stats: dict[str, SourceStats] = {name: SourceStats() for name in source_names}
         self.sink: ArticleSink | None = None
         self.sink_failure: BaseException | None = None
-        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        # The reactor and the writer thread keep one core busy; extraction gets the others.
+        self.workers = max(1, (os.cpu_count() or 1) - 1) if workers is None else workers
         #: State as it was when the crawl started (what earlier runs saw); never changes.
         self.known: dict[str, PageState] = {}
         self._updates: list[PageState] = []

@@ -39,6 +39,7 @@ from crawler.urls import canonical_url, is_http_url, same_site
 logger = logging.getLogger(__name__)
 
 NOT_MODIFIED = 304
+NOT_FOUND = 404
 
 
 class SourceSpider(Spider):
@@ -162,7 +163,7 @@ class SourceSpider(Spider):
 
     def parse_listing(self, response: Response, page: int = 1, start_url: str = "") -> Iterator[Request]:
         """Follow new article links, and the next page only while no known article appears."""
-        if self._not_modified(response, "listing"):
+        if self._not_modified(response, "listing") or response.status == NOT_FOUND:
             return
         self.context.page_fetched(self.name)
         if not isinstance(response, TextResponse):
@@ -192,11 +193,14 @@ class SourceSpider(Spider):
                 yield request
         # Newest first: once a page links to articles an earlier run stored, later pages
         # hold only older ones. The first run (nothing known) walks up to max_pages.
-        if next_urls and page < self.source.max_pages and not unchanged and not known:
+        if next_urls and links and page < self.source.max_pages and not unchanged and not known:
+            numbered = self.source.page_pattern is not None
             yield Request(
                 next_urls[0],
                 callback=self.parse_listing,
                 errback=self.on_error,
+                # numbered pages run out without a sign: the 404 after the last is the end
+                meta={"handle_httpstatus_list": [NOT_FOUND]} if numbered else {},
                 cb_kwargs={"page": page + 1, "start_url": start_url},
             )
 

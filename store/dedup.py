@@ -15,23 +15,36 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from trafilatura.deduplication import Simhash
 
-from store.models import ArticleFingerprint
+from store.models import Article, ArticleFingerprint
 
 #: Copies differ in at most this many of 64 bits (similarity >= ~0.94).
 MAX_DISTANCE = 4
 #: Texts shorter than this (characters) are never called near-duplicates: too little signal.
 MIN_CHARS = 200
+#: A SimHash candidate is confirmed only if the two texts share this much of their shingles
+#: (Jaccard): formulaic government prose can land close in SimHash without being one story.
+MIN_JACCARD = 0.7
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff0-9A-Za-z]+")
 
 
-def simhash(text: str) -> int:
-    """64-bit SimHash of ``text`` (CJK-aware tokens)."""
+def shingles(text: str) -> list[str]:
+    """Tokens for hashing: character trigrams for Chinese text, words otherwise."""
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     if cjk > len(text) * 0.2:
-        grams = [run[i : i + 3] for run in _CJK_RUN.findall(text) for i in range(max(1, len(run) - 2))]
-        return Simhash(" ".join(grams)).hash
-    return Simhash(text).hash
+        return [run[i : i + 3] for run in _CJK_RUN.findall(text) for i in range(max(1, len(run) - 2))]
+    return [w.lower() for w in re.findall(r"\w+", text)]
+
+
+def simhash(text: str) -> int:
+    """64-bit SimHash of ``text`` (CJK-aware tokens)."""
+    return Simhash(" ".join(shingles(text))).hash
+
+
+def jaccard(a: str, b: str) -> float:
+    """Share of distinct shingles two texts have in common."""
+    sa, sb = set(shingles(a)), set(shingles(b))
+    return len(sa & sb) / max(len(sa | sb), 1)
 
 
 class FingerprintIndex:
@@ -50,25 +63,33 @@ class FingerprintIndex:
         self.hashes = {article_id: int(value, 16) for article_id, value in rows}
         return self
 
-    def original_of(self, article_id: int, value: int, text_length: int) -> int | None:
-        """The earlier article ``value`` nearly duplicates, if any (closest, then oldest)."""
-        if text_length < MIN_CHARS:
-            return None
-        best: tuple[int, int] | None = None
-        for other_id, other in self.hashes.items():
-            if other_id == article_id:
-                continue
-            distance = (value ^ other).bit_count()
-            if distance <= MAX_DISTANCE and (best is None or (distance, other_id) < best):
-                best = (distance, other_id)
-        return best[1] if best else None
+    def candidates(self, article_id: int, value: int) -> list[int]:
+        """Earlier articles within :data:`MAX_DISTANCE` bits, closest (then oldest) first."""
+        near = [
+            ((value ^ other).bit_count(), other_id)
+            for other_id, other in self.hashes.items()
+            if other_id != article_id
+        ]
+        return [other_id for distance, other_id in sorted(near) if distance <= MAX_DISTANCE]
 
-    def record(self, session: Session, article_id: int, text: str) -> int | None:
+    def original_of(self, session: Session, article_id: int, value: int, text: str) -> int | None:
+        """The earlier article this one nearly duplicates, confirmed on the texts, if any."""
+        if len(text) < MIN_CHARS:
+            return None
+        for other_id in self.candidates(article_id, value):
+            other = session.get(Article, other_id)
+            if other is not None and jaccard(text, other.text) >= MIN_JACCARD:
+                return other_id
+        return None
+
+    def record(self, session: Session, article_id: int, text: str, new: bool = False) -> int | None:
         """Store ``article_id``'s fingerprint in the caller's transaction; return the id of
-        the article it duplicates (None when it is an original)."""
+        the article it duplicates (None when it is an original). ``new``: the article was
+        just inserted, so there is no earlier fingerprint to look up."""
         value = simhash(text)
-        original = self.original_of(article_id, value, len(text))
-        row = session.get(ArticleFingerprint, article_id) or ArticleFingerprint(article_id=article_id)
+        original = self.original_of(session, article_id, value, text)
+        row = None if new else session.get(ArticleFingerprint, article_id)
+        row = row or ArticleFingerprint(article_id=article_id)
         row.simhash, row.duplicate_of_id = f"{value:016x}", original
         session.add(row)
         if original is None:
