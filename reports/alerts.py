@@ -25,11 +25,26 @@ def _park_lines(park: dict[str, Any]) -> list[str]:
     return lines
 
 
+_LANGS = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
+
+
+def _title(payload: dict[str, Any], n: int) -> str:
+    """What happened, in both languages: the kind of trigger decides."""
+    kind, detail, s = payload.get("kind", "new_park"), str(payload.get("detail") or ""), "s" if n != 1 else ""
+    if kind == "new_language":
+        zh, en = _LANGS.get(detail, (detail, detail))
+        return f"parkwatch: {n} 个园区首次出现{zh}报道 / first {en} coverage of {n} park{s}"
+    if kind == "new_source":
+        return f"parkwatch: {detail} 首次提及 {n} 个园区 / first mention of {n} park{s} by {detail}"
+    if kind == "batch_announcement":
+        return f"parkwatch: 第{detail}批名单（{n} 个园区）/ batch {detail} announced ({n} park{s})"
+    return f"parkwatch: {n} 个新示范园区 / {n} new demonstration park{s}"
+
+
 def render(payload: dict[str, Any], idempotency_key: str, parks: Iterable[dict[str, Any]] | None = None) -> Message:
     """The message for a notice; `parks` narrows it (a park rejected since is left out)."""
     chosen = list(payload.get("parks", []) if parks is None else parks)
-    n = len(chosen)
-    title = f"parkwatch: {n} 个新示范园区 / {n} new demonstration park{'s' if n != 1 else ''}"
+    title = _title(payload, len(chosen))
     lines = [line for park in chosen for line in _park_lines(park)]
     title_line = " ".join(str(payload.get("title") or "").split())
     lines += [

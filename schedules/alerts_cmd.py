@@ -5,26 +5,32 @@ Channels are read from the environment here, at the edge, and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from reports.channels import ChannelError, channels_from_env
 from reports.delivery import DeliveryOptions, DeliveryReport, deliver_due
 from schedules.config import AlertsConfig
 from schedules.errors import UserError
-from store import outbox
+from store import outbox, triggers
 from store.db import check_schema, make_engine, session_factory
 from store.models import Alert, Park
 
 
 def delivery_options(cfg: AlertsConfig) -> DeliveryOptions:
-    return DeliveryOptions(**asdict(cfg))
+    names = {f.name for f in fields(DeliveryOptions)}
+    return DeliveryOptions(**{k: v for k, v in asdict(cfg).items() if k in names})
 
 
 def deliver(db_url: str, cfg: AlertsConfig, env: dict[str, str] | None = None) -> DeliveryReport:
-    """Send every due alert to every configured channel; a bad channel URL is a UserError."""
+    """Find the optional triggers' alerts, then send every due alert to every configured channel.
+
+    A bad channel URL is a UserError (one line, nothing sent).
+    """
     try:
         channels = channels_from_env(env)
     except ChannelError as exc:
@@ -32,9 +38,22 @@ def deliver(db_url: str, cfg: AlertsConfig, env: dict[str, str] | None = None) -
     engine = make_engine(db_url)
     try:
         check_schema(engine)
-        return deliver_due(session_factory(engine), channels, delivery_options(cfg))
+        sessions = session_factory(engine)
+        scan_triggers(sessions, cfg)
+        return deliver_due(sessions, channels, delivery_options(cfg))
     finally:
         engine.dispose()
+
+
+def scan_triggers(sessions: sessionmaker[Session], cfg: AlertsConfig) -> int:
+    """Notices for the extra triggers; a scan racing another one loses and leaves it the work."""
+    if not cfg.triggers:
+        return 0
+    try:
+        with sessions.begin() as session:
+            return triggers.scan(session, cfg.triggers, cfg.batch_min_parks)
+    except IntegrityError:
+        return 0
 
 
 def retry(db_url: str, cfg: AlertsConfig, env: dict[str, str] | None = None) -> tuple[int, DeliveryReport]:

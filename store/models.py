@@ -177,6 +177,17 @@ class AlertDelivery(Base):
     notice: Mapped[AlertNotice] = relationship(back_populates="deliveries")
 
 
+class AlertScan(Base):
+    """How far the optional alert triggers have read `articles` (by id). The first scan only sets
+    this baseline, so turning a trigger on does not alert on everything already stored."""
+
+    __tablename__ = "alert_scans"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_article_id: Mapped[int] = mapped_column(Integer)
+    scanned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SourceLock(Base):
     """Who crawls a source right now, so two scheduler processes never crawl it at once.
 

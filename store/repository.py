@@ -183,7 +183,7 @@ def create_alerts(session: Session, article: Article, new_parks: Sequence[Park])
         )
     }
     published = article.published_at.isoformat() if article.published_at else None
-    parks = [_park_payload(park, names) for park in new_parks]
+    parks = [alert_park_payload(park, names) for park in new_parks]
     key_source = "new_park\n" + "\n".join(sorted(p.kb_id for p in new_parks))
     notice = AlertNotice(
         kind="new_park",
@@ -229,7 +229,7 @@ def create_alerts(session: Session, article: Article, new_parks: Sequence[Park])
     return notice
 
 
-def _park_payload(park: Park, names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+def alert_park_payload(park: Park, names: dict[str, tuple[str, str]]) -> dict[str, Any]:
     city = names.get(park.city_kb_id or "")
     company = names.get(park.company_kb_id or "")
     return {
