@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from collections.abc import Callable
@@ -22,7 +24,8 @@ from schedules.demo import write_sources
 from schedules.demo_server import DemoServer
 from store.db import sqlite_url
 from tests.httpserver import serve_directory
-from tests.pipeline_helpers import fresh_db, run_cli
+from tests.pipeline_helpers import SECOND_BATCH, fresh_db, run_cli
+from tests.test_delivery import Receiver, _Handler
 
 
 def test_schedule_list_shows_persistent_jobs_in_shanghai_time(tmp_path: Path) -> None:
@@ -53,39 +56,41 @@ def test_bad_cron_is_one_clear_line(tmp_path: Path) -> None:
     assert result.stderr.strip().startswith("parkwatch: error: invalid cron expression")
 
 
-def test_scheduler_runs_crawls_without_overlap_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_scheduler_runs_crawls_without_overlap_alerts_once_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """Crawls every 2 s of the sample site after the second-batch notice: one alert, delivered once
+    (after the first crawl), never again; SIGTERM during a crawl lets that crawl finish."""
     db = tmp_path / "pw.db"
     db_url = fresh_db(db)
+    receiver = Receiver()
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    hook.receiver = receiver  # type: ignore[attr-defined]
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    env = {**os.environ, "PARKWATCH_ALERT_URLS": f"json://127.0.0.1:{hook.server_address[1]}/hook"}
     with DemoServer() as server:
+        server.set_phase(2)
         sources = write_sources(server.base_url, tmp_path / "sources.yaml")
         proc = subprocess.Popen(
             [sys.executable, "-m", "schedules.cli", "--db", str(db), "--data-dir", str(tmp_path),
              "schedule", "--sources", str(sources), "--crawl", "*/2 * * * * *", "--digest", "*/3 * * * * *"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
-        engine = create_engine(db_url)
         try:
-            deadline = time.monotonic() + 90
-            finished = 0
-            while time.monotonic() < deadline and finished < 2:
-                time.sleep(1)
-                with engine.connect() as conn:
-                    finished = conn.execute(
-                        text("select count(*) from crawl_runs where finished_at is not null")).scalar()
-            assert finished >= 2, "scheduler did not complete two crawls"
+            assert _wait(lambda: sum(r.finished_at is not None for r in _runs(db_url)) >= 2, 120), \
+                "scheduler did not complete two crawls"
             assert list((tmp_path / "digests").glob("digest-*.md"))
+            assert _wait(lambda: _runs(db_url)[-1].status == "running", 30)
         finally:
             os.kill(proc.pid, signal.SIGTERM)
             out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        with engine.connect() as conn:
-            runs = conn.execute(text("select started_at, finished_at, status from crawl_runs order by id")).all()
-        engine.dispose()
-    done = [r for r in runs if r.finished_at is not None]
-    assert all(r.status == "ok" for r in done)
-    assert len(done) == len(runs)  # SIGTERM let the running crawl finish: nothing left `running`
+    hook.shutdown()
+    hook.server_close()
+    assert proc.returncode == 0, err
+    runs = _runs(db_url)
+    assert len(runs) >= 3 and all(r.status == "ok" and r.finished_at is not None for r in runs)  # the last finished
     for earlier, later in zip(runs, runs[1:]):
         assert earlier.finished_at is not None and later.started_at >= earlier.finished_at  # never overlapping
+    [message] = receiver.requests  # one notice names both parks; later crawls send nothing
+    assert {p["name_zh"] for p in message.json()["parkwatch"]["parks"]} == SECOND_BATCH
 
 
 # --------------------------------------------------------------------------- helpers for the tests below
