@@ -116,3 +116,46 @@ def _local(groups: dict[str, str | None]) -> datetime | None:
         return datetime(year, month, day, hour, minute, second)
     except (ValueError, KeyError, TypeError):
         return None
+
+
+# "今天/昨天/前天" and "today/yesterday" count only with a time ("昨天 10:30"): bare, they are
+# prose ("昨天，省工信厅召开会议…") more often than a dateline.
+_REL_ZH = re.compile(
+    r"(?P<n>\d{1,3})\s*(?P<unit>秒|分钟|小时|天|日)前|(?P<now>刚刚)"
+    r"|(?P<word>今天|昨天|前天)\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})"
+)
+_REL_EN = re.compile(
+    r"\b(?P<n>\d{1,3}|an?|one)\s+(?P<unit>second|minute|hour|day)s?\s+ago\b|\b(?P<now>just now)\b"
+    r"|\b(?P<word>today|yesterday)\s*(?:at\s+)?(?P<H>\d{1,2}):(?P<M>\d{2})",
+    re.I,
+)
+_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days", "日": "days",
+          "second": "seconds", "minute": "minutes", "hour": "hours", "day": "days"}
+_DAYS_BACK = {"刚刚": 0, "今天": 0, "昨天": 1, "前天": 2, "just now": 0, "today": 0, "yesterday": 1}
+
+
+def find_relative_date(text: str, now: datetime, tz: str) -> datetime | None:
+    """The first relative date in ``text`` ("3小时前", "昨天 10:30", "2 hours ago",
+    "yesterday"), resolved against ``now`` (aware) in zone ``tz``; returned in UTC.
+
+    News portals print these on fresh stories; the crawl resolves them at fetch time.
+    """
+    local_now = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    found: list[tuple[int, datetime]] = []
+    for pattern in (_REL_ZH, _REL_EN):
+        for match in pattern.finditer(text):
+            g = match.groupdict()
+            if g.get("unit"):
+                raw = g["n"].lower()
+                n = 1 if raw in ("a", "an", "one") else int(raw)
+                value = local_now - timedelta(**{_UNITS[g["unit"].lower()]: n})
+            elif g.get("now"):
+                value = local_now
+            else:
+                value = local_now - timedelta(days=_DAYS_BACK[g["word"].lower()])
+                value = value.replace(hour=int(g["H"]) % 24, minute=int(g["M"]), second=0, microsecond=0)
+            found.append((match.start(), value))
+            break
+    if not found:
+        return None
+    return to_utc(min(found)[1], tz)

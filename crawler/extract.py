@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import timezone as dt_timezone
 
 import lxml.html
 from trafilatura import bare_extraction
@@ -22,7 +23,7 @@ from trafilatura.settings import use_config
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, resolve_encoding
 
-from crawler.dates import day_start_utc, find_local_dates, parse_iso, to_utc
+from crawler.dates import day_start_utc, find_local_dates, find_relative_date, parse_iso, to_utc
 
 # Share of CJK among CJK + Latin letters above which "auto" language becomes "zh".
 CJK_SHARE_FOR_ZH = 0.3
@@ -72,6 +73,7 @@ def extract_page(
     title_selector: str | None = None,
     date_selector: str | None = None,
     body_selector: str | None = None,
+    now: datetime | None = None,
 ) -> ExtractedPage | None:
     """Extract an article from raw HTML ``body``; ``None`` when there is no main text.
 
@@ -81,6 +83,8 @@ def extract_page(
     read in ``timezone``; ``published_at`` is returned in UTC. The ``*_selector`` arguments
     (CSS, or XPath when starting with ``/`` or ``(``) override what extraction would find, for
     sites whose markup defeats it; a selector that matches nothing falls back to extraction.
+    Relative dates ("3小时前", "yesterday") are resolved against ``now`` (default: the current
+    time), when no absolute date is found.
     """
     if not body or not body.strip():
         return None
@@ -98,7 +102,9 @@ def extract_page(
     selected_body = _selected_text(tree, body_selector)
     if selected_body:
         title = title or _fallback_title(tree)
-        published = meta_date or _choose_date(None, visible, timezone)
+        published = meta_date or _choose_date(None, visible, timezone) or find_relative_date(
+            visible, now or datetime.now(dt_timezone.utc), timezone
+        )
         lang = default_lang if default_lang in ("zh", "en") else detect_lang(f"{title or ''}\n{selected_body}")
         return ExtractedPage(title=title, text=selected_body, published_at=published, lang=lang)
 
@@ -121,6 +127,8 @@ def extract_page(
         return None
     title = title or _clean(getattr(doc, "title", None)) or _fallback_title(tree)
     published = meta_date or _choose_date(getattr(doc, "date", None), visible, timezone)
+    if published is None:
+        published = find_relative_date(visible, now or datetime.now(dt_timezone.utc), timezone)
     lang = default_lang if default_lang in ("zh", "en") else detect_lang(f"{title or ''}\n{text}")
     return ExtractedPage(title=title, text=text, published_at=published, lang=lang)
 
@@ -194,14 +202,13 @@ def _detect_encoding(body: bytes) -> str | None:
     Chinese pages than statistical detectors, which often call GBK text Big5 or cp1252.
     """
     sample = body[:200_000]
-    for codec in ("utf-8", "gb18030"):
-        try:
-            sample.decode(codec)
-            return codec
-        except UnicodeDecodeError as exc:
-            # A multi-byte character cut by the sample boundary is not a real error.
-            if exc.start >= len(sample) - 4:
-                return codec
+    fits = [codec for codec in ("utf-8", "gb18030", "big5") if _decodes(sample, codec)]
+    if fits and fits[0] == "utf-8":
+        return "utf-8"
+    if len(fits) > 1:  # Big5 bytes also decode as GB18030 (to nonsense): keep the likelier
+        return max(fits, key=lambda codec: _common_share(sample.decode(codec, errors="ignore")))
+    if fits:
+        return fits[0]
     try:
         from charset_normalizer import from_bytes
 
@@ -209,6 +216,33 @@ def _detect_encoding(body: bytes) -> str | None:
         return match.encoding if match else None
     except ImportError:  # pragma: no cover - charset_normalizer ships with requests/scrapy deps
         return None
+
+
+def _decodes(sample: bytes, codec: str) -> bool:
+    try:
+        sample.decode(codec)
+        return True
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the sample boundary is not a real error.
+        return exc.start >= len(sample) - 4
+
+
+def _common_share(text: str) -> float:
+    """Share of CJK characters that are among the 3,755 most common Chinese characters (GB2312
+    level 1) once traditional forms are simplified. Real text, simplified or traditional,
+    scores high; bytes decoded with the wrong double-byte codec give rare characters."""
+    from opencc import OpenCC
+
+    cjk = [ch for ch in text[:4000] if _is_cjk(ch)]
+    if not cjk:
+        return 0.0
+    common = 0
+    for ch in OpenCC("t2s").convert("".join(cjk)):
+        try:
+            common += 0xB0 <= ch.encode("gb2312")[0] <= 0xD7
+        except UnicodeEncodeError:
+            pass
+    return common / len(cjk)
 
 
 def _replacement_share(text: str) -> float:

@@ -17,8 +17,8 @@ from trafilatura.deduplication import Simhash
 
 from store.models import Article, ArticleFingerprint
 
-#: Copies differ in at most this many of 64 bits (similarity >= ~0.94).
-MAX_DISTANCE = 4
+#: Candidates differ in at most this many of 64 bits; each is then confirmed on the texts.
+MAX_DISTANCE = 8
 #: Texts shorter than this (characters) are never called near-duplicates: too little signal.
 MIN_CHARS = 200
 #: A SimHash candidate is confirmed only if the two texts share this much of their shingles

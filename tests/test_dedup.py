@@ -1,0 +1,89 @@
+"""Duplicates: canonical URLs, exact content, and near-copies of one story across sites."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crawler.items import FetchedArticle
+from crawler.urls import canonical_url
+from schedules.pipeline import StoreSink
+from store.dedup import MAX_DISTANCE, jaccard, simhash
+from store.models import ArticleFingerprint
+
+try:
+    from tests.pipeline_helpers import fresh_db
+except ImportError:  # pragma: no cover
+    from pipeline_helpers import fresh_db  # type: ignore[no-redef]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("http://www.gd.gov.cn/zwgk/tzgg/index.html", "https://www.gd.gov.cn/zwgk/tzgg/"),
+        ("https://a.cn/content/post_1.html#top", "http://a.cn:80/content/post_1.html"),
+        ("https://a.cn/x.html?utm_source=wx&id=3&spm=a.b", "https://a.cn/x.html?id=3"),
+        ("https://a.cn/list/default.htm", "https://a.cn/list/"),
+        ("https://a.cn/x.html?b=2&a=1", "https://a.cn/x.html?a=1&b=2"),
+    ],
+)
+def test_canonical_url_variants_meet(a: str, b: str) -> None:
+    assert canonical_url(a) == canonical_url(b)
+
+
+def test_canonical_url_keeps_what_selects_content() -> None:
+    assert canonical_url("https://a.cn/x.html?id=3") != canonical_url("https://a.cn/x.html?id=4")
+    assert canonical_url("https://a.cn/index.html.bak") != canonical_url("https://a.cn/")
+
+
+STORY = (
+    "广东省工业和信息化厅近日公布第二批5G+工业互联网应用示范园区名单，东莞和江门的两个园区入选。"
+    "据介绍，入选园区将在5G网络覆盖、工业互联网平台应用、数字化转型公共服务等方面先行先试，"
+    "推动园区内中小企业上云用数赋智。省工业和信息化厅表示，下一步将加强对示范园区的跟踪指导，"
+    "及时总结推广典型经验做法，带动全省制造业数字化转型。两个园区所在城市也将出台配套支持政策，"
+    "在网络建设、应用场景和人才培训等方面给予支持，力争年内形成一批可复制的解决方案。"
+)
+OTHER = (
+    "佛山市顺德区近日举办家电产业链供需对接会，四十余家整机企业与配套企业现场签约。"
+    "会上，区经济促进局介绍了今年以来支持企业技术改造的政策措施，并发布了首批智能工厂名单。"
+    "与会企业表示，将借助数字化改造提升柔性生产能力，缩短新品研发周期，更好满足国内外市场需求。"
+    "对接会还设置了金融服务专场，多家银行推出面向中小制造企业的设备更新专项贷款产品。"
+)
+
+
+def item(url: str, text: str, title: str = "示范园区名单公布") -> FetchedArticle:
+    now = datetime(2021, 6, 20, tzinfo=timezone.utc)
+    return FetchedArticle("news", url, canonical_url(url), "zh", title, text, now, now)
+
+
+def test_syndicated_story_counts_once(tmp_path: Path) -> None:
+    sink = StoreSink(fresh_db(tmp_path / "pw.db"))
+    portals = ["https://news.a.cn/1.html", "https://b.com.cn/2.html", "http://c.cn/3.htm",
+               "https://d.gov.cn/4.html", "https://e.net/5.shtml"]
+    statuses = [
+        sink.article(item(url, f"（来源：第{i}家网站 记者 张{i}）" + STORY + ("责任编辑：李某" if i % 2 else "")))
+        for i, url in enumerate(portals)
+    ]
+    assert statuses == ["new", "duplicate", "duplicate", "duplicate", "duplicate"]
+    assert sink.article(item("https://f.cn/6.html", OTHER, "顺德对接会")) == "new"
+    # the same URL again, same text: unchanged; exact hash, no new fingerprint row
+    assert sink.article(item(portals[2], "（来源：第2家网站 记者 张2）" + STORY)) == "unchanged"
+    with sink.sessions() as s:
+        rows = s.scalars(select(ArticleFingerprint).order_by(ArticleFingerprint.article_id)).all()
+    assert len(rows) == 6
+    originals = [r for r in rows if r.duplicate_of_id is None]
+    assert len(originals) == 2
+    assert {r.duplicate_of_id for r in rows if r.duplicate_of_id} == {rows[0].article_id}
+    sink.close()
+
+
+def test_simhash_close_for_copies_far_for_different_text() -> None:
+    a, b = simhash("（来源：甲网）" + STORY), simhash(STORY + "（责任编辑：乙）")
+    c = simhash(OTHER)
+    assert (a ^ b).bit_count() <= MAX_DISTANCE < (a ^ c).bit_count()
+    assert jaccard(STORY, STORY + "附") > 0.9 > 0.2 > jaccard(STORY, OTHER)
+    english = "Guangdong named two new demonstration parks for 5G and the industrial internet on Monday. " * 3
+    assert (simhash(english) ^ simhash(english + " Reporting by staff.")).bit_count() <= MAX_DISTANCE
