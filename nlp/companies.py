@@ -12,7 +12,7 @@ and tagged 中山大学 instead, so it is not used.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .normalize import Normalized
 

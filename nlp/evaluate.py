@@ -169,7 +169,7 @@ def evaluate(corpus: Corpus, kb: KnowledgeBase | None = None) -> Report:
         report.docs += 1
         try:
             mentions = ex.extract(doc.text, doc.lang)
-        except Exception as exc:   # one bad document is recorded, the evaluation goes on
+        except Exception as exc:  # noqa: BLE001 - one bad document is recorded, the evaluation goes on
             report.errors.append(f"{doc.id}: {exc!r}")
             mentions = []
         pred, new_labels = _predicted(mentions, corpus, labels)

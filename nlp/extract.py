@@ -65,9 +65,20 @@ from .kb import City, Company, KnowledgeBase, Park
 from .lang import detect_lang
 from .normalize import Normalized, has_cjk, norm, normalize
 from .patterns import (
-    AliasPattern, EN_PARK_RE, EN_PREFIX_STOP, EN_SUFFIX, MAX_PREFIX, ZH_COUNT_END_RE, ZH_DELIMITERS,
+    EN_PARK_RE,
+    EN_PREFIX_STOP,
+    EN_SUFFIX,
+    MAX_PREFIX,
+    ZH_COUNT_END_RE,
+    ZH_DELIMITERS,
     ZH_GENERIC_PREFIXES,
-    ZH_LEADING_NOISE_RE, ZH_PARK_RE, ZH_STOP_TOKENS, ZH_SUFFIX, alias_regex, find_batch,
+    ZH_LEADING_NOISE_RE,
+    ZH_PARK_RE,
+    ZH_STOP_TOKENS,
+    ZH_SUFFIX,
+    AliasPattern,
+    alias_regex,
+    find_batch,
 )
 from .sentences import Sentences
 from .xling import NameMatcher

@@ -16,19 +16,23 @@ from .kb import Park
 
 ZH_SUFFIX = "5G+工业互联网应用示范园区"
 EN_SUFFIX = "5G + Industrial Internet Demonstration Park"
-_EN_CORE_RE = re.compile(r"\s*5G\s*\+.*$", re.S)
+_EN_CORE_RE = re.compile(r"\s*5G\s*\+.*$", re.DOTALL)
 _CITY_SLOT_RE = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 class NewParkMention(Protocol):
     """What is needed of a new-park mention (nlp.extract.EntityMention fits)."""
 
-    name_zh: str | None
-    name_en: str | None
-    city: str | None
-    company: str | None
-    company_name: str | None
-    batch: int | None
+    @property
+    def name_zh(self) -> str | None: ...
+    @property
+    def name_en(self) -> str | None: ...
+    @property
+    def city(self) -> str | None: ...
+    @property
+    def company(self) -> str | None: ...
+    @property
+    def batch(self) -> int | None: ...
 
 
 def _key(name: str) -> str:

@@ -13,7 +13,7 @@ pypinyin ships its dictionary inside the package: nothing is downloaded.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -56,7 +56,7 @@ class NameMatcher:
 
 def _align(units: tuple[str, ...], words: tuple[str, ...], pinyin: tuple[str, ...],
            glossary: dict[str, frozenset[str]]) -> bool:
-    @lru_cache(maxsize=None)
+    @cache
     def ok(i: int, j: int) -> bool:
         if i == len(units) and j == len(words):
             return True
@@ -76,8 +76,8 @@ def _align(units: tuple[str, ...], words: tuple[str, ...], pinyin: tuple[str, ..
     return ok(0, 0)
 
 
-_ZH_PARK_TAIL_RE = re.compile(r"5G\+.*$", re.S)
-_EN_PARK_TAIL_RE = re.compile(r"\s*5G\s*\+.*$", re.S)
+_ZH_PARK_TAIL_RE = re.compile(r"5G\+.*$", re.DOTALL)
+_EN_PARK_TAIL_RE = re.compile(r"\s*5G\s*\+.*$", re.DOTALL)
 
 
 @lru_cache(maxsize=1)

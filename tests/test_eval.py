@@ -11,8 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from nlp.evaluate import (CORPUS_DIR, PARTS, TARGETS, CorpusError, Report, company_key, core,
-                          evaluate, load_corpus)
+from nlp.evaluate import (
+    CORPUS_DIR,
+    PARTS,
+    TARGETS,
+    CorpusError,
+    Report,
+    company_key,
+    core,
+    evaluate,
+    load_corpus,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ round) is one park: one row, one alert, and every later mention linked to its st
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from store import repository
 from store.db import init_schema, make_engine, session_factory, sqlite_url
 from store.models import Alert, Article, Mention, Park
 
-T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 ZH_NOTICE = "第二批示范园区名单如下：\n1. 东莞松湖智造5G+工业互联网应用示范园区（东莞）\n"
 EN_WIRE = ("The second batch includes the Dongguan Songhu Smart Manufacturing "
            "5G+Industrial Internet Application Demonstration Park.")
