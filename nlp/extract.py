@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -91,6 +92,9 @@ _BATCH_LOOKBACK = 40
 _ZH_SHORT_TAIL_RE = re.compile(r"(?:(?:牵头|建设|打造|运营)?的(?:[0-9两二三四五六七八九十几]+个)?|旗下的?)?"
                                r"(?:5G\+工业互联网)?(?:应用)?示范园区")
 _ZH_JOINERS = {"、", "和", "与", "及", "以及"}
+_ZH_LEAD_AFTER_RE = re.compile(r"\s*(?:牵头|作为牵头)")
+_EN_LEAD_BEFORE_RE = re.compile(r"(?:led|run|operated|headed) by\s+(?:the\s+)?$")
+_EN_LEAD_AFTER_RE = re.compile(r",?\s+(?:which|that)\s+(?:leads|runs|operates)\b")
 #: Tokens after which a company name starts, beside the park-prefix stop list.
 _COMPANY_STOP = {"宣布", "表示", "称", "牵头", "提供", "联合", "携手", "签约", "签署", "投资", "设立", "成立",
                  "旗下", "下属", "控股", "收购", "公告", "发布", "显示", "介绍", "透露"}
@@ -270,6 +274,29 @@ class Extractor:
                 company_name=company_name if h.type == PARK else None, batch=batch,
             ))
         out.sort(key=lambda m: (m.start, -m.end, m.type))
+        return self._lead_companies(out, sents)
+
+    @staticmethod
+    def _lead_companies(ms: list[EntityMention], sents: Sentences) -> list[EntityMention]:
+        """A new park led by no known company takes as ``company_name`` the unknown company its
+        sentence says leads it (X牵头, "led by X", "X, which leads") or the only company in
+        its table row; otherwise it keeps the name it carries (东莞松湖智造)."""
+        unknown = [m for m in ms if m.type == COMPANY and m.id is None]
+        if not unknown:
+            return ms
+        out = []
+        for m in ms:
+            if m.type == PARK and m.new and m.company is None:
+                s, e = sents.span(m.start)
+                cands = [c for c in unknown if s <= c.start < e]
+                lead = [c for c in cands if _ZH_LEAD_AFTER_RE.match(sents.text, c.end)
+                        or _EN_LEAD_BEFORE_RE.search(sents.text[max(s, c.start - 14):c.start])
+                        or _EN_LEAD_AFTER_RE.match(sents.text, c.end)]
+                row = "\t" in sents.text[s:e] and len(cands) == 1
+                pick = lead[0] if len(lead) == 1 else cands[0] if row else None
+                if pick is not None:
+                    m = dataclasses.replace(m, company_name=pick.text)
+            out.append(m)
         return out
 
     # ------------------------------------------------------------------ parks

@@ -120,3 +120,18 @@ def test_district_names_must_be_unique(tmp_path: Path) -> None:
                       encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="顺德"):
         KnowledgeBase.load(tmp_path)
+
+
+@pytest.mark.parametrize("text, lang, lead", [
+    ("韶关曲江智能铸造5G+工业互联网应用示范园区由韶关恒铸机械集团牵头，广东云联智能科技有限公司提供服务。",
+     "zh", "韶关恒铸机械集团"),
+    ("附件：第二批示范园区名单\n1\t汕头海滨纺织5G+工业互联网应用示范园区\t汕头市\t汕头海滨纺织集团有限公司\n",
+     "zh", "汕头海滨纺织集团有限公司"),
+    ("Yunfu Stoneworks Group, which leads the Yunfu Stone Smart Manufacturing 5G + Industrial "
+     "Internet Demonstration Park, grew.", "en", "Yunfu Stoneworks Group"),
+    # two companies and no cue: the park keeps the name it carries
+    ("东莞松湖智造5G+工业互联网应用示范园区入选，甲乙机械有限公司与丙丁电子有限公司参与建设。", "zh", "东莞松湖智造"),
+])
+def test_new_park_lead_company_from_its_sentence(ex: Extractor, text: str, lang: str, lead: str) -> None:
+    (p,) = [m for m in ex.extract(text, lang) if m.type == "PARK"]
+    assert p.new and p.company_name == lead
