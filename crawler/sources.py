@@ -95,6 +95,11 @@ class _FieldError(Exception):
     """Internal: a field-level problem, wrapped with file/source context by the caller."""
 
 
+def bundled_sources_path() -> Path:
+    """The sources file shipped with parkwatch (real Guangdong and English sources)."""
+    return Path(__file__).resolve().parent / "data" / "guangdong-sources.yaml"
+
+
 def load_sources(
     path: str | Path, variables: Mapping[str, str] | None = None
 ) -> list[SourceConfig]:

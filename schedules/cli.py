@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("init", cmd_init, "create the database and load the knowledge base")
     p = add("crawl", cmd_crawl, "crawl the sources once and store what is found")
-    p.add_argument("--sources", type=Path, help="sources file (YAML); default: config 'sources'")
+    p.add_argument("--sources", type=Path, help="sources file (YAML); default: config 'sources', else the bundled one")
     p.add_argument("--priority", choices=["high", "normal"], help="only sources of this priority")
     p.add_argument("--source", action="append", dest="only", metavar="NAME", help="only this source (repeatable)")
     p = add("extract", cmd_extract, "print the entities found in HTML or text files")
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schedule", cmd_schedule, "run the scheduler (nightly crawl, weekly digest) until stopped")
     p.add_argument("action", nargs="?", choices=["start", "list", "run"], default="start")
     p.add_argument("job", nargs="?", metavar="JOB", help="with 'run': the job id to run now (see 'schedule list')")
-    p.add_argument("--sources", type=Path, help="sources file; default: config 'sources'")
+    p.add_argument("--sources", type=Path, help="sources file; default: config 'sources', else the bundled one")
     p.add_argument("--crawl", metavar="CRON", help="crawl schedule, cron syntax (default '0 2 * * *')")
     p.add_argument("--digest", metavar="CRON", help="digest schedule (default '0 8 * * mon')")
     p.add_argument("--poll", metavar="CRON", help="high-priority sources poll (default '0 * * * *', hourly)")
@@ -158,12 +158,19 @@ def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _bundled_sources() -> Path:
+    """No sources file configured: the bundled Guangdong/English sources (crawler/data/)."""
+    from crawler.sources import bundled_sources_path
+
+    path = bundled_sources_path()
+    print(f"parkwatch: no sources file configured, using the bundled one: {path}", file=sys.stderr)
+    return path
+
+
 def cmd_crawl(args: argparse.Namespace, cfg: Config) -> int:
     from schedules.crawl import run_crawl_job
 
-    sources = args.sources or cfg.sources
-    if sources is None:
-        raise UserError("no sources file: pass --sources FILE or set 'sources' in the config file")
+    sources = args.sources or cfg.sources or _bundled_sources()
     report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg, args.verbose), priority=args.priority, only=args.only,
                            alerts=cfg.alerts)
     if report.delivery is not None:
@@ -361,7 +368,7 @@ def cmd_schedule(args: argparse.Namespace, cfg: Config) -> int:
                                    ("poll", args.poll)) if v}
     if overrides:
         sched_cfg = replace(sched_cfg, **overrides)
-    cfg = replace(cfg, schedule=sched_cfg, sources=args.sources or cfg.sources)
+    cfg = replace(cfg, schedule=sched_cfg, sources=args.sources or cfg.sources or _bundled_sources())
     if args.action == "list":
         for line in scheduler.describe_jobs(cfg):
             print(line)
