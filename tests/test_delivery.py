@@ -526,9 +526,8 @@ def test_sigkill_between_sending_and_recording(db: Any, receiver: Receiver, tmp_
         listing = run_cli("--db", url, "alerts")
         assert "uncertain" in listing.stdout and "interrupted" in listing.stdout
     # whatever happened, later runs send nothing more
-    final = _send_cli(url, tmp_path, channel, on_uncertain)
-    final.communicate(timeout=60)
-    assert len(receiver.requests) == (2 if on_uncertain == "resend" else 1)
+    later = deliver_due(sessions, parse_channels(channel), DeliveryOptions(lease_seconds=1, on_uncertain=on_uncertain))
+    assert later.sent == 0 and len(receiver.requests) == (2 if on_uncertain == "resend" else 1)
 
 
 # --------------------------------------------------------------------------- the CLI
