@@ -32,6 +32,28 @@ from schedules.digest_job import run_weekly
 log = logging.getLogger("parkwatch.jobs")
 
 
+#: Real database URLs by their password-masked form: the job store (a table in that database) keeps
+#: only the masked form; the scheduler process registers the real one before it starts.
+_DATABASES: dict[str, str] = {}
+
+
+def job_db_url(db_url: str) -> str:
+    """The form of `db_url` stored with a job: its password (if any) masked, registered here."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.password is None:
+        return db_url
+    masked = url.render_as_string(hide_password=True)
+    _DATABASES[masked] = db_url
+    return masked
+
+
+def resolve_db(db_url: str) -> str:
+    """The real URL for a stored one (unchanged when it had no password)."""
+    return _DATABASES.get(db_url, db_url)
+
+
 def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: float = 0.5,
               priority: str | None = None, budget_seconds: float | None = None,
               kill_grace_seconds: float = 120.0, alerts: dict[str, Any] | None = None) -> str:
@@ -41,6 +63,7 @@ def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: floa
     process of its own process group, stopped by Scrapy at `budget_seconds` and killed, with its
     own crawl child, at budget + grace if it has not finished by then.
     """
+    db_url = resolve_db(db_url)
     names = [s.name for s in load_sources(sources) if s.enabled and (priority is None or s.priority == priority)]
     if not names:
         return _say("crawl: no enabled sources" + (f" of priority {priority}" if priority else ""))
@@ -79,7 +102,7 @@ def deliver_alerts_job(db_url: str, alerts: dict[str, Any] | None = None) -> str
     """
     from schedules.alerts_cmd import deliver
 
-    report = deliver(db_url, AlertsConfig(**(alerts or {})))
+    report = deliver(resolve_db(db_url), AlertsConfig(**(alerts or {})))
     return _say(report.summary())
 
 

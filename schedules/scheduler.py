@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from schedules.errors import UserError
 from schedules.config import Config
+from schedules.jobs import job_db_url
 from store.db import check_schema, make_engine
 
 log = logging.getLogger("parkwatch.scheduler")
@@ -77,9 +78,10 @@ def job_specs(cfg: Config) -> list[JobSpec]:
     sc = cfg.schedule
     triggers = {key: cron_trigger(getattr(sc, key), tz) for key in ("crawl", "poll", "digest", "alerts_retry")}
     alerts = asdict(cfg.alerts)
+    db_url = job_db_url(cfg.database_url)  # no database password in the job store
     specs: list[JobSpec] = []
     if cfg.sources is not None:
-        crawl = {"db_url": cfg.database_url, "sources": str(cfg.sources.resolve()), "contact": cfg.contact,
+        crawl = {"db_url": db_url, "sources": str(cfg.sources.resolve()), "contact": cfg.contact,
                  "download_delay": cfg.download_delay, "kill_grace_seconds": float(sc.kill_grace_seconds),
                  "alerts": alerts}
         specs.append(JobSpec(CRAWL_JOB_ID, "schedules.jobs:crawl_job", "nightly crawl", triggers["crawl"],
@@ -89,7 +91,7 @@ def job_specs(cfg: Config) -> list[JobSpec]:
     specs.append(JobSpec(DIGEST_JOB_ID, "schedules.jobs:digest_job", "weekly digest", triggers["digest"],
                          {"db_url": cfg.database_url, "digest_dir": str(cfg.digests.resolve())}))
     specs.append(JobSpec(ALERTS_JOB_ID, "schedules.jobs:deliver_alerts_job", "alert delivery retries",
-                         triggers["alerts_retry"], {"db_url": cfg.database_url, "alerts": alerts}))
+                         triggers["alerts_retry"], {"db_url": db_url, "alerts": alerts}))
     return specs
 
 

@@ -241,3 +241,17 @@ def test_runs_missed_while_down_are_caught_up_once(tmp_path: Path) -> None:
             second.communicate(timeout=120)
     runs = _runs(db_url)
     assert len(runs) == 1 and runs[0].status == "ok"  # three missed runs, one catch-up
+
+
+def test_job_store_never_holds_a_database_password(tmp_path: Path) -> None:
+    from schedules.config import Config
+    from schedules.jobs import resolve_db
+    from schedules.scheduler import job_specs
+
+    real = "postgresql+psycopg://watch:S3cretPw@db.internal/parkwatch"
+    specs = job_specs(Config(db_url=real, sources=tmp_path / "s.yaml", data_dir=tmp_path))
+    mine = [s for s in specs if s.func != "schedules.jobs:digest_job"]
+    assert {s.id for s in mine} == {"nightly-crawl", "hourly-poll", "alerts-retry"}
+    for spec in mine:
+        assert "S3cretPw" not in repr(spec.kwargs)
+        assert resolve_db(spec.kwargs["db_url"]) == real  # the scheduler process still knows it
