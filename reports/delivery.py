@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from reports.alerts import render
-from reports.channels import Channel, SendResult, send
+from reports.channels import Channel, send
 from store import outbox
 from store.models import AlertDelivery, AlertNotice
 from store.types import utcnow

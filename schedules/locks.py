@@ -12,9 +12,9 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Any, Sequence, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,7 +76,7 @@ def _acquire_one(sessions: sessionmaker[Session], source: str, holder: str, ttl:
             .values(holder=holder, acquired_at=now, expires_at=now + ttl)
             .execution_options(synchronize_session=False)
         )
-        return "taken over" if stolen.rowcount == 1 else ""
+        return "taken over" if cast(CursorResult[Any], stolen).rowcount == 1 else ""
 
 
 def release(sessions: sessionmaker[Session], sources: Sequence[str], holder: str) -> None:

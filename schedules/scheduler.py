@@ -5,7 +5,8 @@ state (including a run missed while the machine was off: it is caught up once).
 Jobs have fixed ids and `replace_existing=True` (restarting never duplicates them), `coalesce`
 (a machine that was off for several nights crawls once, not once per missed night),
 `max_instances=1` (a slow crawl is never overlapped by the next) and a misfire grace time. Each
-crawl runs in its own child process (see schedules/crawl.py).
+crawl locks its sources in the database and runs in a child process group that is killed at its
+time budget plus grace (see schedules/jobs.py and schedules/locks.py).
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Any, Sequence, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -60,7 +60,7 @@ def ensure_deliveries(session: Session, channels: Sequence[tuple[str, str]], sin
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(AlertDelivery).values(rows).on_conflict_do_nothing(index_elements=["notice_id", "channel"])
-    return int(session.execute(stmt).rowcount or 0)
+    return _count(session, stmt)
 
 
 def due_deliveries(session: Session, channel_keys: Sequence[str], now: datetime) -> list[AlertDelivery]:
@@ -94,7 +94,7 @@ def claim(session: Session, row: AlertDelivery, holder: str, now: datetime, leas
         .values(status="sending", claimed_by=holder, lease_until=now + lease, attempts=row.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    if session.execute(stmt).rowcount != 1:
+    if _count(session, stmt) != 1:
         return None
     return Claim(row.id, holder, stale=row.status == "sending", attempts=row.attempts + 1)
 
@@ -112,7 +112,7 @@ def finish(session: Session, c: Claim, status: str, now: datetime, *, error: str
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount == 1
+    return _count(session, stmt) == 1
 
 
 def live_parks(session: Session, notice: AlertNotice) -> set[str]:
@@ -132,7 +132,7 @@ def retry(session: Session, statuses: Sequence[str] = ("failed", "uncertain")) -
         .values(status="pending", next_attempt_at=None, attempts=0, claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    return int(session.execute(stmt).rowcount or 0)
+    return _count(session, stmt)
 
 
 def status_counts(session: Session) -> dict[tuple[str, str], int]:
@@ -149,3 +149,9 @@ def list_notices(session: Session, limit: int | None = None) -> list[AlertNotice
     if limit:
         stmt = stmt.limit(limit)
     return list(reversed(list(session.scalars(stmt))))
+
+
+def _count(session: Session, stmt: Any) -> int:
+    """Rows an INSERT/UPDATE touched (what the compare-and-set claims rely on)."""
+    result = cast(CursorResult[Any], session.execute(stmt))
+    return int(result.rowcount or 0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable, Sequence
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from store.models import Alert, AlertNotice, AlertScan, Article, Entity, Mention, Park
@@ -82,11 +82,12 @@ def _scan_article(session: Session, article: Article, enabled: set[str], batch_m
     return created
 
 
-def _covered_before(session: Session, kb_id: str, article: Article, *where: object) -> bool:
+def _covered_before(session: Session, kb_id: str, article: Article, *where: ColumnElement[bool]) -> bool:
     """Whether an article stored before `article` mentions the park (matching `where`)."""
-    return bool(session.scalar(select(exists().where(
-        Mention.article_id == Article.id, Mention.type == "PARK", Mention.entity_kb_id == kb_id,
-        Article.id < article.id, *where))))
+    query = (select(Mention.id).join(Article, Mention.article_id == Article.id)
+             .where(Mention.type == "PARK", Mention.entity_kb_id == kb_id, Article.id < article.id, *where)
+             .limit(1))
+    return session.scalar(query) is not None
 
 
 def _notice(session: Session, kind: str, article: Article, parks: Iterable[Park], first: dict[str, Mention]) -> int:
@@ -117,7 +118,7 @@ def _notice(session: Session, kind: str, article: Article, parks: Iterable[Park]
     )
     session.add(notice)
     session.flush()
-    for park, entry in zip(chosen, entries):
+    for park, entry in zip(chosen, entries, strict=True):
         session.add(Alert(kind=kind, park_id=park.id, article_id=article.id, notice_id=notice.id,
                           status="pending", payload={"park": {"name_zh": park.name_zh, "kb_id": park.kb_id},
                                                      "url": article.url, "sentence": entry["sentence"]}))

@@ -107,11 +107,11 @@ class NotifyFeishuSigned(NotifyBase):  # type: ignore[misc]
             schema=self.secure_protocol,
             secret=self.pprint(self.secret, privacy, safe=""),
             token=self.pprint(self.token, privacy, safe=""),
-            params=self.urlencode(self.url_parameters(privacy=privacy, *args, **kwargs)),
+            params=self.urlencode(self.url_parameters(*args, privacy=privacy, **kwargs)),
         )
 
     @staticmethod
-    def parse_url(url: str) -> dict[str, Any] | None:
+    def parse_url(url: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:  # type: ignore[override]
         results = NotifyBase.parse_url(url, verify_host=False)
         if not results:
             return results

@@ -44,10 +44,12 @@ def send(channel: Channel, message: Message, *, timeout: float = 10.0) -> SendRe
         return SendResult(False, f"{channel.name}: not a usable notification URL")
     plugin.socket_connect_timeout = timeout
     plugin.socket_read_timeout = timeout
-    if channel.schema in _JSON_SCHEMAS:
-        plugin.headers["Idempotency-Key"] = message.idempotency_key
-        plugin.payload_extras["idempotency_key"] = message.idempotency_key
-        plugin.payload_extras["parkwatch"] = message.data
+    if channel.schema in _JSON_SCHEMAS:  # Apprise's NotifyJSON: extra headers and payload fields
+        headers: dict[str, str] = getattr(plugin, "headers")
+        extras: dict[str, Any] = getattr(plugin, "payload_extras")
+        headers["Idempotency-Key"] = message.idempotency_key
+        extras["idempotency_key"] = message.idempotency_key
+        extras["parkwatch"] = message.data
     with apprise.LogCapture(level=logging.WARNING) as captured:
         try:
             ok = bool(plugin.notify(body=message.body, title=message.title,
