@@ -50,6 +50,11 @@ class DeliveryReport:
     resent_after_crash: int = 0
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def anything(self) -> bool:
+        """Whether there is something to tell (a quiet run with nothing due says nothing)."""
+        return bool(self.sent or self.failed or self.uncertain or self.dismissed or self.errors)
+
     def summary(self) -> str:
         text = f"alerts: {self.sent} sent, {self.failed} failed, {self.uncertain} uncertain"
         if self.resent_after_crash:

@@ -173,7 +173,7 @@ def cmd_crawl(args: argparse.Namespace, cfg: Config) -> int:
     sources = args.sources or cfg.sources or _bundled_sources()
     report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg, args.verbose), priority=args.priority, only=args.only,
                            alerts=cfg.alerts)
-    if report.delivery is not None:
+    if report.delivery is not None and report.delivery.anything:
         print(report.delivery.summary())
     return _print_crawl_report(report)
 
