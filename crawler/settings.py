@@ -42,6 +42,7 @@ class CrawlSettings:
     concurrent_per_domain: int = 2
     max_page_bytes: int = 10 * 1024 * 1024
     retry_times: int = 2
+    retry_backoff: float = 1.0  # seconds before the first retry, doubling for each next one
     autothrottle: bool = True
     log_level: str = "WARNING"
     time_budget_seconds: float | None = None
@@ -71,6 +72,11 @@ def scrapy_settings(settings: CrawlSettings, sources: Sequence[SourceConfig]) ->
         "DOWNLOAD_WARNSIZE": max(1, settings.max_page_bytes // 2),
         "RETRY_ENABLED": settings.retry_times > 0,
         "RETRY_TIMES": settings.retry_times,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.retry.BackoffRetryMiddleware": 550,
+        },
+        "PARKWATCH_RETRY_BACKOFF_BASE": settings.retry_backoff,
         "AUTOTHROTTLE_ENABLED": settings.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 0.1),
         "AUTOTHROTTLE_MAX_DELAY": max(30.0, settings.download_timeout),
@@ -81,6 +87,9 @@ def scrapy_settings(settings: CrawlSettings, sources: Sequence[SourceConfig]) ->
         "HTTPCACHE_ENABLED": False,
         "LOG_LEVEL": settings.log_level,
         "ITEM_PIPELINES": {"crawler.pipelines.SinkPipeline": 300},
+        # Scrapy starts this many asyncio tasks for EVERY callback's output; a page yields one
+        # article or a listing's ~20 links, so the default 100 only burns the reactor's CPU.
+        "CONCURRENT_ITEMS": 8,
         "FEED_EXPORTERS": {},
         "FEEDS": {},
     }

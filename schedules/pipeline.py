@@ -17,28 +17,33 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from nlp.extract import Extractor
 from nlp.kb import KnowledgeBase
 from store import crawlstate, repository
 from store.db import make_engine, session_factory
-from store.dedup import FingerprintIndex
+from store.dedup import FingerprintIndex, simhash
 from store.models import Article
 
 if TYPE_CHECKING:
     from crawler.items import FetchedArticle
+    from nlp.extract import Extractor
     from crawler.state import PageState
 
 log = logging.getLogger(__name__)
 
 
 def build_extractor(sessions: sessionmaker[Session], kb: KnowledgeBase | None = None) -> Extractor:
-    """An extractor that knows the bundled parks and every park already found in this database."""
+    """An extractor that knows the bundled parks and every park already found in this database.
+
+    nlp.extract (spaCy, jieba) is imported here, not at module level: the crawl process only
+    stores, its workers extract, and the import alone costs the crawl process ~100 MB."""
+    from nlp.extract import Extractor
+
     bundled = kb or KnowledgeBase.load()
     with sessions() as session:
         found = repository.found_parks(session)
@@ -65,8 +70,16 @@ class NlpPreparer:
     def __init__(self, extractor: Extractor) -> None:
         self.extractor = extractor
 
-    def __call__(self, item: FetchedArticle) -> list[Any]:
-        return self.extractor.extract(item.text, item.lang)
+    def __call__(self, item: FetchedArticle) -> Prepared:
+        return Prepared(self.extractor.extract(item.text, item.lang), simhash(item.text))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a worker computed for one article: its entity mentions and its SimHash."""
+
+    mentions: list[Any]
+    simhash: int
 
 
 def _sqlite_crawl_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -98,13 +111,15 @@ class StoreSink:
             self._extractor = build_extractor(self.sessions)
         return self._extractor
 
-    def article(self, item: FetchedArticle, prepared: Sequence[Any] | None = None) -> str:
+    def article(self, item: FetchedArticle, prepared: Prepared | None = None) -> str:
         """Store ``item`` with its mentions (``prepared`` by a worker, else extracted here).
 
         A new article that nearly duplicates an earlier one is stored but reported as
         ``"duplicate"`` and marked so (``article_fingerprints.duplicate_of_id``).
         """
-        mentions = prepared if prepared is not None else self.extractor.extract(item.text, item.lang)
+        if prepared is None:
+            prepared = Prepared(self.extractor.extract(item.text, item.lang), simhash(item.text))
+        mentions = prepared.mentions
         status = "unchanged"
         for attempt in (1, 2):
             try:
@@ -125,7 +140,7 @@ class StoreSink:
                     status = result.status
                     if status != "unchanged":
                         original = self.fingerprints.record(
-                            session, result.article_id, item.text, new=status == "new"
+                            session, result.article_id, item.text, new=status == "new", value=prepared.simhash
                         )
                         if original is not None and status == "new":
                             status = "duplicate"

@@ -65,12 +65,12 @@ class FingerprintIndex:
 
     def candidates(self, article_id: int, value: int) -> list[int]:
         """Earlier articles within :data:`MAX_DISTANCE` bits, closest (then oldest) first."""
-        near = [
-            ((value ^ other).bit_count(), other_id)
-            for other_id, other in self.hashes.items()
-            if other_id != article_id
-        ]
-        return [other_id for distance, other_id in sorted(near) if distance <= MAX_DISTANCE]
+        near = []
+        for other_id, other in self.hashes.items():
+            distance = (value ^ other).bit_count()
+            if distance <= MAX_DISTANCE and other_id != article_id:
+                near.append((distance, other_id))
+        return [other_id for _, other_id in sorted(near)]
 
     def original_of(self, session: Session, article_id: int, value: int, text: str) -> int | None:
         """The earlier article this one nearly duplicates, confirmed on the texts, if any."""
@@ -82,11 +82,14 @@ class FingerprintIndex:
                 return other_id
         return None
 
-    def record(self, session: Session, article_id: int, text: str, new: bool = False) -> int | None:
+    def record(
+        self, session: Session, article_id: int, text: str, new: bool = False, value: int | None = None
+    ) -> int | None:
         """Store ``article_id``'s fingerprint in the caller's transaction; return the id of
         the article it duplicates (None when it is an original). ``new``: the article was
-        just inserted, so there is no earlier fingerprint to look up."""
-        value = simhash(text)
+        just inserted, so there is no earlier fingerprint to look up; ``value``: its SimHash,
+        when already computed (by a crawl worker)."""
+        value = simhash(text) if value is None else value
         original = self.original_of(session, article_id, value, text)
         row = None if new else session.get(ArticleFingerprint, article_id)
         row = row or ArticleFingerprint(article_id=article_id)

@@ -18,11 +18,11 @@ from crawler.sources import SourceConfig
 
 try:
     from tests.conftest import JsonLinesSink, read_jsonl
-    from tests.httpserver import SiteServer, serve_directory
+    from tests.httpserver import Route, SiteServer, serve_directory
     from tests.test_attachments import PARKS, make_docx, make_pdf, make_xlsx
 except ImportError:  # pragma: no cover
     from conftest import JsonLinesSink, read_jsonl  # type: ignore[no-redef]
-    from httpserver import SiteServer, serve_directory  # type: ignore[no-redef]
+    from httpserver import Route, SiteServer, serve_directory  # type: ignore[no-redef]
     from test_attachments import PARKS, make_docx, make_pdf, make_xlsx  # type: ignore[no-redef]
 
 SETTINGS = CrawlSettings(download_delay=0, autothrottle=False, download_timeout=3, retry_times=0, workers=1)
@@ -152,3 +152,25 @@ def test_attachments_become_part_of_the_notice(crawled: Crawled) -> None:
 def test_attachments_only_when_the_source_asks(crawled: Crawled) -> None:
     assert PARKS[0] not in str(crawled.articles["/att/plain.html"]["text"])
     assert crawled.stats["no-attachments"].requests == 1
+
+
+def test_retries_back_off_then_succeed(site_server: SiteServer, tmp_path: Path) -> None:
+    import time
+
+    hits: list[float] = []
+
+    def flaky(handler: object) -> Route:
+        hits.append(time.monotonic())
+        if len(hits) <= 2:
+            return Route(status=503, body=b"busy")
+        return Route(body=page("重试后成功", f"<p>{PARA}</p><p>{PARA}</p>").encode())
+
+    site_server.add_handler("/flaky.html", flaky)
+    out = tmp_path / "retry.jsonl"
+    settings = CrawlSettings(download_delay=0, autothrottle=False, download_timeout=3, retry_times=2,
+                             retry_backoff=0.4, workers=0)
+    stats = run_crawl_in_subprocess([SourceConfig("flaky", "zh", "page", (site_server.url("/flaky.html"),))],
+                                    settings, functools.partial(JsonLinesSink, str(out)))
+    assert stats["flaky"].articles_new == 1 and stats["flaky"].errors == {}
+    assert len(hits) == 3
+    assert hits[1] - hits[0] >= 0.4 and hits[2] - hits[1] >= 0.8  # 0.4 s, then doubled
