@@ -322,6 +322,12 @@ def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
                 f"  {name}: {st.get('pages_fetched', 0)} pages, {st.get('articles_new', 0)} new, "
                 f"{st.get('articles_changed', 0)} changed, {st.get('articles_unchanged', 0)} unchanged; {errs}"
             )
+            if st.get("requests") is not None:  # crawls since incremental crawling report these
+                print(
+                    f"    {st['requests']} requests, {st.get('not_modified', 0)} not modified, "
+                    f"{st.get('skipped_known', 0)} known links skipped, {st.get('duplicates', 0)} near-duplicates, "
+                    f"{st.get('attachments', 0)} attachments"
+                )
         if r["message"]:
             print(f"  {r['message']}")
     return 0
