@@ -225,3 +225,39 @@ class CrawlError(Base):
     kind: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrawlPage(Base):
+    """Crawl state of one URL between runs (store/crawlstate.py): what a re-crawl may skip.
+
+    Listing, feed and sitemap pages keep a digest of their links so an unchanged page is known
+    without walking on; articles keep when to look at them again (adaptive revisit).
+    """
+
+    __tablename__ = "crawl_pages"
+
+    url: Mapped[str] = mapped_column(String(1000), primary_key=True)  # canonical URL
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # listing | feed | sitemap | article | attachment
+    digest: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None]
+    unchanged_checks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleFingerprint(Base):
+    """SimHash of an article's text, and the earlier article it nearly duplicates, if any.
+
+    A story syndicated to five portals is stored five times (five URLs), but only the first
+    copy has `duplicate_of_id` NULL, so counts can take originals only; alerts need nothing: a
+    park is alerted once however many copies name it (`uq_alert_kind_park`).
+    """
+
+    __tablename__ = "article_fingerprints"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    simhash: Mapped[str] = mapped_column(String(16), index=True)  # 64-bit, hex
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
