@@ -90,7 +90,7 @@ def _movers(d: Digest) -> list[str]:
         lines += [f"### {heading}", ""]
         movers = d.movers.get(type_) or []
         if not movers:
-            lines += ["No mentions in these five periods.", ""]
+            lines += [f"No mentions this {word} or in the previous four.", ""]
             continue
         lines += [f"| name | this {word} | average before | change |", "|---|---:|---:|---:|"]
         lines += [_mover_row(m) for m in movers] + [""]
