@@ -5,6 +5,7 @@ on. The gate itself is tested too: a corpus whose gold the extractor cannot meet
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,23 @@ def test_keys() -> None:
     assert company_key("Huizhou Brightway Electronics Co., Ltd.") == "huizhou brightway electronics"
     assert company_key("汕头海滨纺织集团有限公司") == "汕头海滨纺织集团"
     assert CORPUS_DIR.joinpath("README.md").is_file()
+
+
+def test_cli_json_per_part(tmp_path: Path) -> None:
+    _write(tmp_path, """
+documents:
+  - id: d1
+    lang: en
+    text: Gree Electric is based in Zhuhai.
+    parks: []
+    cities: [city:zhuhai]
+    companies: [company:gree]
+    new: []
+""")
+    proc = subprocess.run([sys.executable, "-m", "schedules.cli", "eval", "--corpus", str(tmp_path), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["part"] for r in rows] == list(PARTS)
+    assert rows[0]["scores"]["all/CITY"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 1, "fp": 0, "fn": 0}
+    assert rows[0]["failures"] == [] and rows[0]["false_new_park_alerts"] == 0
