@@ -18,6 +18,8 @@ from datetime import date, datetime
 from datetime import timezone as dt_timezone
 
 import lxml.html
+from cssselect import GenericTranslator
+from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.settings import use_config
 from trafilatura.utils import load_html
@@ -343,10 +345,16 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+# Compiled once: translating CSS to XPath on every page cost more than the lookups themselves.
+_META_DATE_XPATHS = tuple(
+    etree.XPath(GenericTranslator().css_to_xpath(selector)) for selector in _META_DATE_SELECTORS
+)
+
+
 def _meta_date(tree: lxml.html.HtmlElement, tz: str) -> datetime | None:
     """Date from explicit metadata, used only when it carries a time (more precise)."""
-    for selector in _META_DATE_SELECTORS:
-        for element in tree.cssselect(selector):
+    for xpath in _META_DATE_XPATHS:
+        for element in xpath(tree):
             raw = element.get("content") or element.get("datetime") or ""
             value = parse_iso(raw.strip(), tz)
             if value is not None and (":" in raw):

@@ -56,6 +56,7 @@ class SourceSpider(Spider):
             custom["DOWNLOAD_DELAY"] = source.download_delay
         if source.concurrency is not None:
             custom["CONCURRENT_REQUESTS_PER_DOMAIN"] = source.concurrency
+            custom["CONCURRENT_REQUESTS"] = source.concurrency * 2
             custom["AUTOTHROTTLE_TARGET_CONCURRENCY"] = float(source.concurrency)
         if source.time_budget is not None:
             custom["CLOSESPIDER_TIMEOUT"] = source.time_budget

@@ -158,19 +158,22 @@ def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
-def _bundled_sources() -> Path:
-    """No sources file configured: the bundled Guangdong/English sources (crawler/data/)."""
+def _bundled_sources(announce: bool = False) -> Path:
+    """No sources file configured: the bundled Guangdong/English sources (crawler/data/).
+
+    Announced on stdout (information, not an error: stderr keeps its one-line-error rule)."""
     from crawler.sources import bundled_sources_path
 
     path = bundled_sources_path()
-    print(f"parkwatch: no sources file configured, using the bundled one: {path}", file=sys.stderr)
+    if announce:
+        print(f"no sources file configured, using the bundled one: {path}")
     return path
 
 
 def cmd_crawl(args: argparse.Namespace, cfg: Config) -> int:
     from schedules.crawl import run_crawl_job
 
-    sources = args.sources or cfg.sources or _bundled_sources()
+    sources = args.sources or cfg.sources or _bundled_sources(announce=True)
     report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg, args.verbose), priority=args.priority, only=args.only,
                            alerts=cfg.alerts)
     if report.delivery is not None and report.delivery.anything:

@@ -174,3 +174,20 @@ def test_retries_back_off_then_succeed(site_server: SiteServer, tmp_path: Path) 
     assert stats["flaky"].articles_new == 1 and stats["flaky"].errors == {}
     assert len(hits) == 3
     assert hits[1] - hits[0] >= 0.4 and hits[2] - hits[1] >= 0.8  # 0.4 s, then doubled
+
+
+def test_per_source_time_budget_stops_only_that_source(site_server: SiteServer, tmp_path: Path) -> None:
+    links = "".join(f'<a href="/slow/{n}.html">慢速页面{n}</a>' for n in range(8))
+    site_server.write("/slow/index.html", f"<html><body>{links}</body></html>")
+    for n in range(8):
+        site_server.add_route(f"/slow/{n}.html", page(f"慢速页面{n}", f"<p>{PARA}</p><p>{PARA}</p>"), delay=0.5)
+    site_server.write("/quick.html", page("快速页面", f"<p>{PARA}</p><p>{PARA}</p>"))
+    sources = [
+        SourceConfig("slow", "zh", "listing", (site_server.url("/slow/index.html"),), allow=("/slow/\\d",),
+                     concurrency=1, time_budget=1.0),
+        SourceConfig("quick", "zh", "page", (site_server.url("/quick.html"),)),
+    ]
+    out = tmp_path / "budget.jsonl"
+    stats = run_crawl_in_subprocess(sources, SETTINGS, functools.partial(JsonLinesSink, str(out)))
+    assert 1 <= stats["slow"].articles_new < 8  # one request at a time, stopped after ~1 s
+    assert stats["quick"].articles_new == 1
