@@ -377,6 +377,7 @@ def cmd_schedule(args: argparse.Namespace, cfg: Config) -> int:
                                    ("poll", args.poll)) if v}
     if overrides:
         sched_cfg = replace(sched_cfg, **overrides)
+    scheduler.validate(replace(cfg, schedule=sched_cfg))  # a bad cron is the one line printed
     crawls = args.action != "run" or args.job in (scheduler.CRAWL_JOB_ID, scheduler.POLL_JOB_ID)
     cfg = replace(cfg, schedule=sched_cfg,
                   sources=args.sources or cfg.sources or (_bundled_sources() if crawls else None))

@@ -73,6 +73,13 @@ class JobSpec:
     kwargs: dict[str, Any]
 
 
+def validate(cfg: Config) -> None:
+    """Check the time zone and every cron expression up front (a UserError names the bad one)."""
+    tz = _zone(cfg.schedule.timezone)
+    for key in ("crawl", "poll", "digest", "alerts_retry"):
+        cron_trigger(getattr(cfg.schedule, key), tz)
+
+
 def job_specs(cfg: Config) -> list[JobSpec]:
     """Every scheduled job, from the configuration (all cron expressions are checked)."""
     tz = _zone(cfg.schedule.timezone)
