@@ -252,7 +252,8 @@ def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
     else:
         for r in rows:
             seen = f" first seen {r['first_seen_at'][:16]} {r['first_seen_url']}" if r["first_seen_at"] else ""
-            print(f"{r['status']:<6} batch {r['batch'] or '?'}  {r['name_zh']}  [{r['city_name'] or '?'}]{seen}")
+            ref = f"  ({r['id']})" if r["origin"] == "found" else ""  # the ID `parks confirm|reject` takes
+            print(f"{r['status']:<6} batch {r['batch'] or '?'}  {r['name_zh']}  [{r['city_name'] or '?'}]{seen}{ref}")
     return 0
 
 
