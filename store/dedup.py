@@ -24,6 +24,8 @@ MIN_CHARS = 200
 #: A SimHash candidate is confirmed only if the two texts share this much of their shingles
 #: (Jaccard): formulaic government prose can land close in SimHash without being one story.
 MIN_JACCARD = 0.7
+#: At most this many of the closest candidates are checked (formulaic text has many).
+MAX_CHECKS = 3
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff0-9A-Za-z]+")
 
@@ -76,9 +78,14 @@ class FingerprintIndex:
         """The earlier article this one nearly duplicates, confirmed on the texts, if any."""
         if len(text) < MIN_CHARS:
             return None
-        for other_id in self.candidates(article_id, value):
+        mine: set[str] | None = None
+        for other_id in self.candidates(article_id, value)[:MAX_CHECKS]:
             other = session.get(Article, other_id)
-            if other is not None and jaccard(text, other.text) >= MIN_JACCARD:
+            if other is None:
+                continue
+            mine = mine if mine is not None else set(shingles(text))
+            theirs = set(shingles(other.text))
+            if len(mine & theirs) / max(len(mine | theirs), 1) >= MIN_JACCARD:
                 return other_id
         return None
 
