@@ -23,7 +23,7 @@ MAX_DISTANCE = 8
 MIN_CHARS = 200
 #: A SimHash candidate is confirmed only if the two texts share this much of their shingles
 #: (Jaccard): formulaic government prose can land close in SimHash without being one story.
-MIN_JACCARD = 0.7
+MIN_JACCARD = 0.8
 #: At most this many of the closest candidates are checked (formulaic text has many).
 MAX_CHECKS = 3
 
