@@ -53,16 +53,16 @@ class AlertsConfig:
     max_attempts: int = 8  # then failed until `parkwatch alerts retry`
     on_uncertain: str = "resend"  # after a crash mid-send: resend (same idempotency key) | hold
     max_age_hours: float = 7 * 24.0  # a channel added later receives notices this recent
-    triggers: tuple[str, ...] = ()  # extras besides new parks: new_language, new_source, batch_announcement
+    triggers: tuple[str, ...] = ()  # extras: new_language, new_source, batch_announcement, new_lead_company
     batch_min_parks: int = 3  # parks of one batch an article must name to be a batch announcement
 
     def __post_init__(self) -> None:
         if self.on_uncertain not in ("resend", "hold"):
             raise ValueError(f"on_uncertain must be resend or hold, got {self.on_uncertain!r}")
-        bad = set(self.triggers) - {"new_language", "new_source", "batch_announcement"}
+        known = ("new_language", "new_source", "batch_announcement", "new_lead_company")
+        bad = set(self.triggers) - set(known)
         if bad:
-            raise ValueError(f"unknown trigger(s) {', '.join(sorted(bad))}; "
-                             "known: new_language, new_source, batch_announcement")
+            raise ValueError(f"unknown trigger(s) {', '.join(sorted(bad))}; known: {', '.join(known)}")
 
 
 @dataclass(frozen=True)

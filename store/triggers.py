@@ -8,7 +8,10 @@ delivery run:
   another (a provincial list first reported in English);
 - `new_source`: a park is mentioned by a source that never mentioned it before;
 - `batch_announcement`: one article names at least `batch_min_parks` parks of one batch (the list
-  itself), once per batch.
+  itself), once per batch;
+- `new_lead_company`: a park found in coverage is led by a company that leads no other park of
+  the programme (a newcomer to the programme, not just a new site of a known leader), once per
+  company.
 
 Each is unique per (kind, park) like the new-park alert, so the database refuses a repeat.
 """
@@ -25,7 +28,7 @@ from store.models import Alert, AlertNotice, AlertScan, Article, Entity, Mention
 from store.repository import alert_park_payload
 from store.types import utcnow
 
-EXTRA_TRIGGERS = ("new_language", "new_source", "batch_announcement")
+EXTRA_TRIGGERS = ("new_language", "new_source", "batch_announcement", "new_lead_company")
 _SCAN = "extra-triggers"
 
 
@@ -79,7 +82,30 @@ def _scan_article(session: Session, article: Article, enabled: set[str], batch_m
         for batch, members in sorted(by_batch.items()):
             if len(members) >= batch_min_parks:
                 created += _notice(session, f"batch_announcement:{batch}", article, members, first)
+    if "new_lead_company" in enabled:
+        for park in parks.values():
+            key = _new_lead(session, park)
+            if key is not None:
+                created += _notice(session, f"new_lead_company:{key}", article, [park], first)
     return created
+
+
+def _new_lead(session: Session, park: Park) -> str | None:
+    """The lead-company key of a found park whose company leads no other park and was never
+    alerted as a new lead; None otherwise."""
+    if park.origin != "found":
+        return None
+    if park.company_kb_id:
+        key, same = park.company_kb_id, Park.company_kb_id == park.company_kb_id
+    elif park.company_name:
+        key, same = f"name:{park.company_name}", Park.company_name == park.company_name
+    else:
+        return None
+    others = select(Park.id).where(same, Park.id != park.id).limit(1)
+    if session.scalar(others) is not None:
+        return None
+    alerted = select(Alert.id).where(Alert.kind == f"new_lead_company:{key}").limit(1)
+    return None if session.scalar(alerted) is not None else key
 
 
 def _covered_before(session: Session, kb_id: str, article: Article, *where: ColumnElement[bool]) -> bool:

@@ -112,3 +112,37 @@ def test_trigger_names_are_checked_in_the_config_file(tmp_path: Path) -> None:
     cfg.write_text("alerts:\n  on_uncertain: maybe\n")
     with pytest.raises(ConfigError, match="on_uncertain"):
         load_config(cfg, env={})
+
+
+def lead_notices(sessions: sessionmaker[Session]) -> list[tuple[str, list[str]]]:
+    with sessions() as s:
+        rows = s.scalars(select(AlertNotice).where(AlertNotice.kind == "new_lead_company").order_by(AlertNotice.id))
+        return [(n.payload["detail"], [p["name_zh"] for p in n.payload["parks"]]) for n in rows]
+
+
+def test_new_lead_company_once_per_company_and_not_for_known_leaders(db: tuple[str, sessionmaker[Session]]) -> None:
+    from dataclasses import replace
+
+    from tests.factories import new_park_mention
+
+    url, sessions = db
+    leads = AlertsConfig(triggers=("new_lead_company",))
+    add(sessions, 1, "zh", "gdii", [FIRST_BATCH[0]])
+    assert scan_triggers(sessions, leads) == 0  # baseline
+    newcomer = new_park_mention()  # led by 东莞松湖智造, a company that leads no park yet
+    gree_again = replace(new_park_mention(40), name_zh="格力电器5G+工业互联网应用示范园区（河源）",
+                         company="company:gree", company_name="格力电器", city="city:heyuan")
+    with sessions.begin() as s:
+        for n, m in ((2, newcomer), (3, gree_again)):
+            repository.save_article(s, source="gdii", url=f"http://t.test/{n}", canonical_url=f"http://t.test/{n}",
+                                    lang="zh", title="第二批", text="名单" * 40, published_at=T0, fetched_at=T0,
+                                    mentions=[m])
+    assert scan_triggers(sessions, leads) == 1
+    assert lead_notices(sessions) == [("name:东莞松湖智造", ["东莞松湖智造5G+工业互联网应用示范园区"])]
+    # the same newcomer named again: no second alert
+    with sessions.begin() as s:
+        repository.save_article(s, source="southcn", url="http://t.test/4", canonical_url="http://t.test/4",
+                                lang="zh", title="报道", text="再次", published_at=T0, fetched_at=T0,
+                                mentions=[new_park_mention()])
+    assert scan_triggers(sessions, leads) == 0
+    assert len(lead_notices(sessions)) == 1
