@@ -142,7 +142,7 @@ def save_article(
             continue
         seen.add(key)
         entity_kb_id = m.id
-        if m.type == "PARK" and m.new and m.name_zh:
+        if m.type == "PARK" and m.new and (m.name_zh or m.name_en):
             park, created = _get_or_create_found_park(session, m, article)
             entity_kb_id = park.kb_id
             if created:

@@ -61,6 +61,9 @@ def test_recrawl_is_idempotent_and_second_batch_alerts_exactly_once(server: Demo
             # the notice and the news article both mention it, linked to the one park row
             articles = set(s.scalars(select(Mention.article_id).where(Mention.entity_kb_id == park.kb_id)))
             assert len(articles) >= 2
+            # ... in both languages: the English article's mention links to the park found in Chinese
+            sources = set(s.scalars(select(Article.source).where(Article.id.in_(articles))))
+            assert sources == {"gdii-notices", "southcn-industry", "newsgd-feed"}
             assert park.first_seen_url is not None
             assert "/gdii/" in park.first_seen_url or "/southcn/" in park.first_seen_url
         # no article comes from the robots-forbidden area
