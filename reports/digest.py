@@ -14,6 +14,7 @@ from reports.digest_activity import gather_activity
 from reports.digest_health import gather_health
 from reports.digest_model import CityProgress, Digest, NewPark, label_of
 from reports.digest_window import Window
+from store.dedup import is_original
 from store.models import Article, Entity, Park
 from store.repository import entity_names
 
@@ -31,7 +32,8 @@ def build_digest(session: Session, window: Window, *, planned_parks: int, top_mo
     digest.new_parks = [_new_park(session, names, p) for p in fresh]
     digest.cities = _city_progress(session, named, {p.id for p in fresh})
     in_window = (Article.first_seen_at >= window.since) & (Article.first_seen_at < window.until)
-    digest.article_count = session.scalar(select(func.count()).select_from(Article).where(in_window)) or 0
+    digest.article_count = session.scalar(
+        select(func.count()).select_from(Article).where(in_window, is_original())) or 0
     activity = gather_activity(session, window, names, top_movers=top_movers, top_articles=top_articles,
                                chart_weeks=chart_weeks, chart_series=chart_series)
     digest.movers, digest.top_articles, digest.new_entities = activity.movers, activity.top_articles, activity.new_entities

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from reports.digest_model import Mover, NewEntity, TopArticle, Trend, label_of
 from reports.digest_window import Window
+from store.dedup import is_original
 from store.models import Article, Mention, Park
 
 PREVIOUS_PERIODS = 4
@@ -50,7 +51,7 @@ def gather_activity(session: Session, window: Window, names: dict[str, tuple[str
     for type_, kb_id, name_zh, text, article_id, seen in session.execute(
         select(Mention.type, Mention.entity_kb_id, Mention.name_zh, Mention.text, Article.id, Article.first_seen_at)
         .join(Article, Mention.article_id == Article.id)
-        .where(Article.first_seen_at >= start, Article.first_seen_at < window.until)
+        .where(Article.first_seen_at >= start, Article.first_seen_at < window.until, is_original())
         .order_by(Mention.id)
     ):
         key = kb_id or name_zh or text

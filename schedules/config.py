@@ -112,6 +112,7 @@ class Config:
     digest_dir: Path | None = None  # where scheduled digests go; default data_dir/digests
     download_delay: float = 0.5
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    config_file: Path | None = None  # the file these settings came from (set by load_config)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
@@ -140,7 +141,7 @@ def _section(cls: type[Any], value: Any, origin: str, key: str) -> Any:
 
 
 def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
-    known = {f.name for f in fields(Config)} | {"db"}
+    known = ({f.name for f in fields(Config)} - {"config_file"}) | {"db"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{origin}: unknown setting(s): {', '.join(sorted(unknown))}")
@@ -172,7 +173,7 @@ def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) 
             raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {path} must be a mapping of settings")
-        cfg = replace(cfg, **_from_mapping(data, str(path)))
+        cfg = replace(cfg, **_from_mapping(data, str(path)), config_file=path.resolve())
     if env.get("PARKWATCH_HOME"):
         cfg = replace(cfg, data_dir=Path(env["PARKWATCH_HOME"]).expanduser())
     if env.get("PARKWATCH_DB"):

@@ -101,3 +101,51 @@ class DemoServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class _HookHandler(BaseHTTPRequestHandler):
+    server: "_HookServer"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.received.append(self.rfile.read(length))
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+class _HookServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _HookHandler)
+        self.received: list[bytes] = []
+
+
+class WebhookReceiver:
+    """A JSON webhook endpoint on 127.0.0.1 that keeps what it is sent: the demo's alert channel,
+    so the demo shows delivery without sending anything beyond this machine."""
+
+    def __init__(self) -> None:
+        self._server = _HookServer()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def received(self) -> list[bytes]:
+        return self._server.received
+
+    @property
+    def channel_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"json://{host}:{port}/parkwatch-demo"
+
+    def __enter__(self) -> "WebhookReceiver":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

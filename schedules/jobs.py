@@ -202,7 +202,7 @@ def digest_job(db_url: str, digest_dir: str, config_file: str | None = None) -> 
     from reports.mail import MailError
     from schedules.errors import UserError
 
-    cfg = replace(load_config(Path(config_file) if config_file else None), db_url=db_url)
+    cfg = replace(load_config(Path(config_file) if config_file else None), db_url=resolve_db(db_url))
     try:
         result = run_weekly(cfg, Path(digest_dir), datetime.now(timezone.utc))
     except (MailError, WindowError) as exc:

@@ -97,7 +97,8 @@ def job_specs(cfg: Config) -> list[JobSpec]:
         specs.append(JobSpec(POLL_JOB_ID, "schedules.jobs:crawl_job", "high-priority poll", triggers["poll"],
                              {**crawl, "priority": "high", "budget_seconds": float(sc.poll_budget_seconds)}))
     specs.append(JobSpec(DIGEST_JOB_ID, "schedules.jobs:digest_job", "weekly digest", triggers["digest"],
-                         {"db_url": cfg.database_url, "digest_dir": str(cfg.digests.resolve())}))
+                         {"db_url": db_url, "digest_dir": str(cfg.digests.resolve()),
+                          "config_file": str(cfg.config_file) if cfg.config_file else None}))
     specs.append(JobSpec(ALERTS_JOB_ID, "schedules.jobs:deliver_alerts_job", "alert delivery retries",
                          triggers["alerts_retry"], {"db_url": db_url, "alerts": alerts}))
     return specs

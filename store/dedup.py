@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from trafilatura.deduplication import Simhash
 
@@ -107,3 +107,10 @@ class FingerprintIndex:
         else:
             self.hashes.pop(article_id, None)
         return original
+
+
+def is_original() -> ColumnElement[bool]:
+    """Filter for articles that are not near-copies of an earlier one, so a syndicated story
+    counts once in reports however many portals carried it."""
+    copies = select(ArticleFingerprint.article_id).where(ArticleFingerprint.duplicate_of_id.is_not(None))
+    return Article.id.not_in(copies)

@@ -231,3 +231,33 @@ Silent sources:
 - oldsrc: not crawled this period (1 article(s) in the previous 4 periods)
 - sztb: crawled but no page fetched
 """
+
+
+def test_a_syndicated_copy_counts_once(tmp_path: Path) -> None:
+    """Near-duplicates (article_fingerprints.duplicate_of_id set) are left out of counts."""
+    from reports.digest_window import last_days
+    from store.models import Article, ArticleFingerprint
+    from store.repository import save_article
+
+    from sqlalchemy import select
+
+    from tests.pipeline_helpers import fresh_db
+
+    url = fresh_db(tmp_path / "dup.db")
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    until = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    zhuhai = M("CITY", "珠海", 0, 2, "city:zhuhai", "珠海", "Zhuhai")
+    with sessions.begin() as s:
+        for n, host in enumerate(("a.test", "b.test")):
+            save_article(s, source=host, url=f"http://{host}/story", canonical_url=f"http://{host}/story",
+                         lang="zh", title="同一篇通稿", text=f"珠海通稿{n}", published_at=None,
+                         fetched_at=until - timedelta(days=1), mentions=[zhuhai])
+        first, copy = s.scalars(select(Article.id).order_by(Article.id)).all()
+        s.add_all([ArticleFingerprint(article_id=first, simhash="0" * 16),
+                   ArticleFingerprint(article_id=copy, simhash="0" * 16, duplicate_of_id=first)])
+    with sessions() as s:
+        digest = build_digest(s, last_days(7, until), planned_parks=10)
+    engine.dispose()
+    assert digest.article_count == 1
+    assert [(m.name, m.this_period) for m in digest.movers["CITY"]] == [("珠海 (Zhuhai)", 1)]

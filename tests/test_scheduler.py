@@ -255,3 +255,18 @@ def test_job_store_never_holds_a_database_password(tmp_path: Path) -> None:
     for spec in mine:
         assert "S3cretPw" not in repr(spec.kwargs)
         assert resolve_db(spec.kwargs["db_url"]) == real  # the scheduler process still knows it
+
+
+def test_digest_job_reads_the_same_config_file_and_stores_no_db_password(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from schedules.config import load_config
+    from schedules.scheduler import job_specs
+
+    f = tmp_path / "pw.yaml"
+    f.write_text("digest:\n  recipients: [analyst@example.org]\n", encoding="utf-8")
+    cfg = replace(load_config(f, env={}), db_url="postgresql://pw:s3cret@db.internal/parkwatch")
+    specs = {s.id: s for s in job_specs(cfg)}
+    digest = specs["weekly-digest"].kwargs
+    assert digest["config_file"] == str(f.resolve())
+    assert all("s3cret" not in str(spec.kwargs) for spec in specs.values())
