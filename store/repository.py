@@ -255,7 +255,8 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
     if not (m.name_zh or m.name_en):
         raise ValueError("a new park mention needs a Chinese or an English name")
     kb_id = found_park_kb_id(m.name_zh, m.name_en)
-    park = session.scalar(select(Park).where(Park.kb_id == kb_id)) or _same_park_other_language(session, m)
+    park = (session.scalar(select(Park).where(Park.kb_id == kb_id)) or _found_park_by_name(session, m)
+            or _same_park_other_language(session, m))
     if park is not None:
         return park, False
     park = Park(
@@ -276,6 +277,25 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
     session.add(park)
     session.flush()
     return park, True
+
+
+def _found_park_by_name(session: Session, m: MentionLike) -> Park | None:
+    """A found park already stored under either of ``m``'s names.
+
+    A row's id comes from the name it was first stored under: a park first named in English and
+    later given its Chinese name keeps its English-derived id, so a later Chinese mention must be
+    matched by name, not by id, or it would become a second park.
+    """
+    wanted = {found_park_kb_id(m.name_zh)} if m.name_zh else set()
+    if m.name_en:
+        wanted.add(found_park_kb_id(None, m.name_en))
+    for row in session.scalars(select(Park).where(Park.origin == "found").order_by(Park.id)):
+        names = {found_park_kb_id(row.name_zh)} if row.name_zh else set()
+        if row.name_en:
+            names.add(found_park_kb_id(None, row.name_en))
+        if names & wanted:
+            return row
+    return None
 
 
 def _same_park_other_language(session: Session, m: MentionLike) -> Park | None:

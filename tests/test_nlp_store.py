@@ -148,3 +148,21 @@ def test_store_links_a_stale_mention_in_the_other_language(
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Park).where(Park.origin == "found")) == 1
         assert s.scalar(select(func.count()).select_from(Alert)) == 1
+
+
+def test_english_first_then_two_chinese_articles_make_one_park(
+        sessions: sessionmaker[Session], kb: KnowledgeBase) -> None:
+    """The crawl order the demo can take: the English wire copy is stored first, then the
+    Chinese notice, then Chinese news, each extracted by a worker that knows no found park.
+    The park gets its Chinese name from the notice and the news mention meets that row."""
+    stale = extractor(sessions, kb)
+    save(sessions, "http://x/en", EN_WIRE, "en", stale.extract(EN_WIRE, "en"))
+    save(sessions, "http://x/zh", ZH_NOTICE, "zh", stale.extract(ZH_NOTICE, "zh"))
+    third = save(sessions, "http://x/zh2", "报道：" + ZH_NOTICE, "zh", stale.extract("报道：" + ZH_NOTICE, "zh"))
+    assert third.new_parks == []
+    with sessions() as s:
+        (row,) = s.scalars(select(Park).where(Park.origin == "found")).all()
+        assert row.name_zh == "东莞松湖智造5G+工业互联网应用示范园区" and row.name_en
+        assert s.scalar(select(func.count()).select_from(Alert)) == 1
+        linked = set(s.scalars(select(Mention.article_id).where(Mention.entity_kb_id == row.kb_id)))
+        assert len(linked) == 3
