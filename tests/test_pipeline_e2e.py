@@ -65,7 +65,8 @@ def test_recrawl_is_idempotent_and_second_batch_alerts_exactly_once(server: Demo
             sources = set(s.scalars(select(Article.source).where(Article.id.in_(articles))))
             assert sources == {"gdii-notices", "southcn-industry", "newsgd-feed"}
             assert park.first_seen_url is not None
-            assert "/gdii/" in park.first_seen_url or "/southcn/" in park.first_seen_url
+            # whichever of the three articles the crawl stored first (sources are crawled side by side)
+            assert any(part in park.first_seen_url for part in ("/gdii/", "/southcn/", "/newsgd/"))
         # no article comes from the robots-forbidden area
         assert not [u for u in s.scalars(select(Article.url)) if "/private/" in u]
     engine.dispose()
