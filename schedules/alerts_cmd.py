@@ -17,7 +17,7 @@ from reports.delivery import DeliveryOptions, DeliveryReport, deliver_due
 from schedules.config import AlertsConfig
 from schedules.errors import UserError
 from store import outbox, triggers
-from store.db import check_schema, make_engine, session_factory
+from store.db import open_store
 from store.models import Alert, Park
 
 
@@ -35,14 +35,9 @@ def deliver(db_url: str, cfg: AlertsConfig, env: dict[str, str] | None = None) -
         channels = channels_from_env(env)
     except ChannelError as exc:
         raise UserError(str(exc)) from None
-    engine = make_engine(db_url)
-    try:
-        check_schema(engine)
-        sessions = session_factory(engine)
+    with open_store(db_url) as sessions:
         scan_triggers(sessions, cfg)
         return deliver_due(sessions, channels, delivery_options(cfg))
-    finally:
-        engine.dispose()
 
 
 def scan_triggers(sessions: sessionmaker[Session], cfg: AlertsConfig) -> int:
@@ -58,20 +53,15 @@ def scan_triggers(sessions: sessionmaker[Session], cfg: AlertsConfig) -> int:
 
 def retry(db_url: str, cfg: AlertsConfig, env: dict[str, str] | None = None) -> tuple[int, DeliveryReport]:
     """Failed and uncertain deliveries become due now, then everything due is delivered."""
-    engine = make_engine(db_url)
-    check_schema(engine)
-    with session_factory(engine).begin() as session:
+    with open_store(db_url) as sessions, sessions.begin() as session:
         reset = outbox.retry(session)
-    engine.dispose()
     return reset, deliver(db_url, cfg, env)
 
 
 def alert_rows(db_url: str) -> list[dict[str, Any]]:
     """One row per notice: its parks, evidence, and per-channel delivery state (no secrets)."""
-    engine = make_engine(db_url)
-    check_schema(engine)
     rows: list[dict[str, Any]] = []
-    with session_factory(engine)() as session:
+    with open_store(db_url) as sessions, sessions() as session:
         for notice in outbox.list_notices(session):
             statuses = {a.park.kb_id: a.park.status for a in notice.alerts}
             rows.append({
@@ -89,7 +79,6 @@ def alert_rows(db_url: str) -> list[dict[str, Any]]:
                     for d in notice.deliveries
                 ],
             })
-    engine.dispose()
     return rows
 
 
@@ -99,9 +88,7 @@ def set_park_status(db_url: str, park_ref: str, status: str) -> Park:
     A rejected park stays in the database (so the extractor keeps treating it as known and it
     never becomes "new" again) and is left out of every alert not yet sent.
     """
-    engine = make_engine(db_url)
-    check_schema(engine)
-    with session_factory(engine).begin() as session:
+    with open_store(db_url) as sessions, sessions.begin() as session:
         query = select(Park).where(Park.kb_id == park_ref)
         if park_ref.isdigit():
             query = select(Park).where(Park.id == int(park_ref))
@@ -115,5 +102,4 @@ def set_park_status(db_url: str, park_ref: str, status: str) -> Park:
             alert.status = "dismissed" if status == "rejected" else "pending"
         session.flush()
         session.expunge(park)
-    engine.dispose()
     return park

@@ -112,13 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- helpers
 
 
-def _engine(cfg: Config, *, initialised: bool = True) -> Any:
-    from store.db import check_schema, make_engine
+def _check_database(cfg: Config) -> None:
+    """One clear line now when the database is missing or not initialised."""
+    from store.db import open_store
 
-    engine = make_engine(cfg.database_url)
-    if initialised:
-        check_schema(engine)
-    return engine
+    with open_store(cfg.database_url):
+        pass
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -143,18 +142,11 @@ def _crawl_settings(cfg: Config, verbose: int = 0) -> Any:
 
 
 def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
-    from nlp.kb import KnowledgeBase
-    from store.db import init_schema, session_factory
-    from store.repository import sync_kb
+    from schedules.database import init_database
 
-    engine = _engine(cfg, initialised=False)
-    init_schema(engine)
-    kb = KnowledgeBase.load()
-    with session_factory(engine).begin() as session:
-        n_entities, n_parks = sync_kb(session, kb)
-    engine.dispose()
+    kb = init_database(cfg.database_url)
     print(f"database ready: {cfg.database_url}")
-    print(f"knowledge base: {n_parks} parks, {len(kb.cities)} cities, {len(kb.companies)} companies")
+    print(f"knowledge base: {len(kb.parks)} parks, {len(kb.cities)} cities, {len(kb.companies)} companies")
     return 0
 
 
@@ -216,7 +208,7 @@ def cmd_extract(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
-    from store.db import session_factory
+    from store.db import open_store
     from store.repository import entity_names, list_parks
 
     if args.action != "list":
@@ -224,11 +216,11 @@ def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
 
         if not args.park_id:
             raise UserError(f"parks {args.action} needs a park ID (see 'parkwatch parks')")
-        _engine(cfg).dispose()
+        _check_database(cfg)
         park = set_park_status(cfg.database_url, args.park_id, "confirmed" if args.action == "confirm" else "rejected")
         print(f"{park.status}: {park.name_zh} ({park.kb_id})")
         return 0
-    with session_factory(_engine(cfg))() as session:
+    with open_store(cfg.database_url) as sessions, sessions() as session:
         names = entity_names(session)
         rows = [
             {
@@ -260,7 +252,7 @@ def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_alerts(args: argparse.Namespace, cfg: Config) -> int:
     from schedules import alerts_cmd
 
-    _engine(cfg).dispose()  # one clear line when the database is not initialised
+    _check_database(cfg)
     if args.action in ("send", "retry"):
         if args.action == "retry":
             reset, report = alerts_cmd.retry(cfg.database_url, cfg.alerts)
@@ -292,10 +284,10 @@ def cmd_alerts(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
-    from store.db import session_factory
+    from store.db import open_store
     from store.repository import list_runs, run_errors
 
-    with session_factory(_engine(cfg))() as session:
+    with open_store(cfg.database_url) as sessions, sessions() as session:
         rows = []
         for run in list_runs(session, args.limit):
             errors = [

@@ -16,15 +16,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from crawler.settings import CrawlSettings
-from nlp.kb import KnowledgeBase
-from schedules.crawl import CrawlReport, run_crawl_job
 from schedules.alerts_cmd import deliver
 from schedules.config import AlertsConfig
+from schedules.crawl import CrawlReport, run_crawl_job
+from schedules.database import init_database
 from schedules.demo_server import DEMO_SITE, DemoServer, WebhookReceiver
 from schedules.digest_job import write_digest
-from store.db import init_schema, make_engine, session_factory, sqlite_url
+from store.db import open_store, sqlite_url
 from store.models import Alert, Article, Mention
-from store.repository import list_alerts, sync_kb
+from store.repository import list_alerts
 
 
 def write_sources(base_url: str, target: Path) -> Path:
@@ -41,10 +41,8 @@ def _fresh_database(directory: Path) -> str:
 
 
 def _counts(db_url: str) -> tuple[int, int, int]:
-    engine = make_engine(db_url)
-    with session_factory(engine)() as s:
+    with open_store(db_url) as sessions, sessions() as s:
         counts = tuple(s.scalar(select(func.count()).select_from(m)) or 0 for m in (Article, Mention, Alert))
-    engine.dispose()
     return counts  # type: ignore[return-value]
 
 
@@ -66,12 +64,7 @@ def run_demo(directory: Path, *, verbose: bool = False) -> int:
     started = time.monotonic()
     directory = directory.resolve()
     db_url = _fresh_database(directory)
-    engine = make_engine(db_url)
-    init_schema(engine)
-    kb = KnowledgeBase.load()
-    with session_factory(engine).begin() as session:
-        sync_kb(session, kb)
-    engine.dispose()
+    kb = init_database(db_url)
     settings = CrawlSettings(download_delay=0.0, autothrottle=False, contact="parkwatch demo",
                              log_level="INFO" if verbose else "CRITICAL")
     with DemoServer() as server, WebhookReceiver() as hook:
@@ -95,14 +88,12 @@ def run_demo(directory: Path, *, verbose: bool = False) -> int:
     for body in hook.received:
         message = json.loads(body)
         print(f"    {message.get('title', '')}")
-    engine = make_engine(db_url)
-    with session_factory(engine)() as session:
+    with open_store(db_url) as sessions, sessions() as session:
         alerts = list_alerts(session)
         print(f"park alerts: {len(alerts)}, each in the outbox once:")
         for alert in alerts:
             p = alert.payload
             print(f"    #{alert.id} {p['park']['name_zh']}  city={p['city']}  batch={p['batch']}  <{p['url']}>")
-    engine.dispose()
     print(f"database: {directory / 'parkwatch.db'}")
     print(f"digest:   {digest_path} and {html_path}")
     print(f"sources:  {sources}")

@@ -26,7 +26,7 @@ from reports.mail import MailError, SmtpSettings, build_message, message_id, sen
 from reports.render_html import render_html
 from reports.render_md import render_markdown
 from schedules.config import Config, DigestConfig, SmtpConfig
-from store.db import check_schema, make_engine, session_factory
+from store.db import open_store
 
 PASSWORD_ENV = "PARKWATCH_SMTP_PASSWORD"
 FORMATS = ("md", "html", "email")
@@ -36,16 +36,11 @@ DEFAULT_DIGEST, DEFAULT_SMTP = DigestConfig(), SmtpConfig()
 
 
 def gather(db_url: str, window: Window, settings: DigestConfig = DEFAULT_DIGEST) -> Digest:
-    engine = make_engine(db_url)
-    try:
-        check_schema(engine)
-        planned = KnowledgeBase.load().programme.planned_parks
-        with session_factory(engine)() as session:
-            return build_digest(session, window, planned_parks=planned, top_movers=settings.top_movers,
-                                top_articles=settings.top_articles, chart_weeks=settings.chart_weeks,
-                                chart_series=settings.chart_series)
-    finally:
-        engine.dispose()
+    planned = KnowledgeBase.load().programme.planned_parks
+    with open_store(db_url) as sessions, sessions() as session:
+        return build_digest(session, window, planned_parks=planned, top_movers=settings.top_movers,
+                            top_articles=settings.top_articles, chart_weeks=settings.chart_weeks,
+                            chart_series=settings.chart_series)
 
 
 def sender_of(smtp: SmtpConfig) -> str:

@@ -7,6 +7,8 @@ CLI command and a scheduler job each decide their own transaction boundaries.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +90,19 @@ def check_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def open_store(url: str, *, initialised: bool = True) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database at `url`, its engine disposed afterwards whatever happens.
+
+    With `initialised` (the default) a database `parkwatch init` has not prepared is refused with
+    one clear StoreError instead of failing later on a missing table.
+    """
+    engine = make_engine(url)
+    try:
+        if initialised:
+            check_schema(engine)
+        yield session_factory(engine)
+    finally:
+        engine.dispose()

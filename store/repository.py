@@ -255,8 +255,10 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
     if not (m.name_zh or m.name_en):
         raise ValueError("a new park mention needs a Chinese or an English name")
     kb_id = found_park_kb_id(m.name_zh, m.name_en)
-    park = (session.scalar(select(Park).where(Park.kb_id == kb_id)) or _found_park_by_name(session, m)
-            or _same_park_other_language(session, m))
+    park = session.scalar(select(Park).where(Park.kb_id == kb_id))
+    if park is None:
+        found = session.scalars(select(Park).where(Park.origin == "found").order_by(Park.id)).all()
+        park = _found_park_by_name(found, m) or _same_park_other_language(found, m)
     if park is not None:
         return park, False
     park = Park(
@@ -279,7 +281,7 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
     return park, True
 
 
-def _found_park_by_name(session: Session, m: MentionLike) -> Park | None:
+def _found_park_by_name(found: Sequence[Park], m: MentionLike) -> Park | None:
     """A found park already stored under either of ``m``'s names.
 
     A row's id comes from the name it was first stored under: a park first named in English and
@@ -289,7 +291,7 @@ def _found_park_by_name(session: Session, m: MentionLike) -> Park | None:
     wanted = {found_park_kb_id(m.name_zh)} if m.name_zh else set()
     if m.name_en:
         wanted.add(found_park_kb_id(None, m.name_en))
-    for row in session.scalars(select(Park).where(Park.origin == "found").order_by(Park.id)):
+    for row in found:
         names = {found_park_kb_id(row.name_zh)} if row.name_zh else set()
         if row.name_en:
             names.add(found_park_kb_id(None, row.name_en))
@@ -298,16 +300,15 @@ def _found_park_by_name(session: Session, m: MentionLike) -> Park | None:
     return None
 
 
-def _same_park_other_language(session: Session, m: MentionLike) -> Park | None:
+def _same_park_other_language(found: Sequence[Park], m: MentionLike) -> Park | None:
     """A found park of the same city that ``m`` names in the other language, if exactly one.
 
     The extractor links such mentions itself once it knows the park; this catches a mention
     extracted before the park was stored (e.g. by a worker in the same crawl), so the park is
     still created once.
     """
-    rows = session.scalars(select(Park).where(Park.origin == "found")).all()
     hits = []
-    for row in rows:
+    for row in found:
         if m.city and row.city_kb_id and m.city != row.city_kb_id:
             continue
         if (m.name_zh and not row.name_zh and row.name_en and same_park_names(m.name_zh, row.name_en)) or (
