@@ -91,6 +91,7 @@ def scrapy_settings(settings: CrawlSettings, sources: Sequence[SourceConfig]) ->
         # Scrapy starts this many asyncio tasks for EVERY callback's output; a page yields one
         # article or a listing's ~20 links, so the default 100 only burns the reactor's CPU.
         "CONCURRENT_ITEMS": 8,
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 500_000,
         "FEED_EXPORTERS": {},
         "FEEDS": {},
     }

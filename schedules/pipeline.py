@@ -1,16 +1,17 @@
 """The per-article unit of work: extract entities, then store article, mentions, new parks and
 their alerts in one transaction.
 
-Entity extraction is CPU work: the crawler runs it in its worker processes through
+Entity extraction is CPU work: the crawler runs it in its extraction workers through
 `NlpPreparer` (built once per worker from the picklable `StoreSink.preparer_factory`) and hands
-the mentions to `StoreSink.article`, which then only writes (from the crawl's writer thread).
-The sink also keeps the crawl state between runs (store/crawlstate.py) and marks near-duplicate
-articles (store/dedup.py).
+the mentions to `StoreSink.article`, which then only writes. The writes happen in the crawl's
+writer process, whose own `StoreSink` is built from `StoreSink.writer_factory`; the crawl
+process's sink keeps the crawl state between runs (store/crawlstate.py) and records errors.
+The sink marks near-duplicate articles (store/dedup.py).
 
-`StoreSink` is what the crawler hands articles to. It is built inside the process that crawls
-(from a picklable factory), loads the knowledge base and the NLP pipelines once, and keeps the
-extractor in step with parks found earlier in the same run, so a second mention of a newly named
-park links to it instead of creating a second park.
+A sink that extracts by itself (no worker prepared the article) loads the knowledge base and
+the NLP pipelines once and keeps its extractor in step with parks found earlier in the same
+run. Workers' extractors only know the parks stored before the crawl began: a park found in
+this run is matched by name at store time (store/repository.py), so it is still created once.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def build_extractor(sessions: sessionmaker[Session], kb: KnowledgeBase | None = 
     """An extractor that knows the bundled parks and every park already found in this database.
 
     nlp.extract (spaCy, jieba) is imported here, not at module level: the crawl process only
-    stores, its workers extract, and the import alone costs the crawl process ~100 MB."""
+    downloads, its workers extract, and the import alone costs ~100 MB."""
     from nlp.extract import Extractor
 
     bundled = kb or KnowledgeBase.load()
@@ -65,7 +66,7 @@ class NlpPreparerFactory:
 
 
 class NlpPreparer:
-    """Entity mentions of one article (runs in a crawl worker process)."""
+    """Entity mentions and SimHash of one article (runs in a crawl worker process)."""
 
     def __init__(self, extractor: Extractor) -> None:
         self.extractor = extractor
@@ -85,31 +86,58 @@ class Prepared:
 def _sqlite_crawl_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """In WAL mode, synchronous=NORMAL still survives a crash of the crawl (only a power cut can
     lose the last commits, which the next crawl fetches again); it makes a per-article commit
-    several times cheaper than the default FULL, which syncs the disk on every commit."""
+    several times cheaper than the default FULL, which syncs the disk on every commit.
+
+    The crawl writes from two processes (the writer process stores articles, the crawl process
+    its crawl state and errors), and other crawls may run beside it, so transactions start with BEGIN IMMEDIATE: a
+    transaction that read first and wrote later would otherwise fail at once ("database is
+    locked", SQLITE_BUSY_SNAPSHOT) whenever another process committed in between, instead of
+    waiting its turn (busy_timeout). pysqlite's own BEGIN is switched off for that."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class StoreSink:
-    """ArticleSink writing to the database; one instance per crawl process."""
+    """ArticleSink writing to the database.
 
-    def __init__(self, db_url: str, run_id: int | None = None) -> None:
+    The crawl process builds one for crawl state and errors; the crawl's writer process builds
+    its own (``writer_factory``) and stores the articles. The near-duplicate index is loaded on
+    first use (at start-up in the writer), the NLP pipelines only if an article comes without
+    its mentions.
+    """
+
+    def __init__(self, db_url: str, run_id: int | None = None, writer: bool = False) -> None:
         self.run_id = run_id
         self.engine = make_engine(db_url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_crawl_pragmas)
+            event.listen(self.engine, "begin", _begin_immediate)
         self.sessions = session_factory(self.engine)
         self.preparer_factory = NlpPreparerFactory(db_url)
+        self.writer_factory = StoreSinkFactory(db_url, run_id, writer=True)
         self._extractor: Extractor | None = None  # only when a worker could not prepare
-        with self.sessions() as session:
-            self.fingerprints = FingerprintIndex().load(session)
+        self._fingerprints: FingerprintIndex | None = None
+        if writer:  # load now: the writer is started ahead of the first article
+            self.fingerprints  # noqa: B018
 
     @property
     def extractor(self) -> Extractor:
         if self._extractor is None:
             self._extractor = build_extractor(self.sessions)
         return self._extractor
+
+    @property
+    def fingerprints(self) -> FingerprintIndex:
+        if self._fingerprints is None:
+            with self.sessions() as session:
+                self._fingerprints = FingerprintIndex().load(session)
+        return self._fingerprints
 
     def article(self, item: FetchedArticle, prepared: Prepared | None = None) -> str:
         """Store ``item`` with its mentions (``prepared`` by a worker, else extracted here).
@@ -119,7 +147,7 @@ class StoreSink:
         """
         if prepared is None:
             prepared = Prepared(self.extractor.extract(item.text, item.lang), simhash(item.text))
-        mentions = prepared.mentions
+        fingerprints = self.fingerprints
         status = "unchanged"
         for attempt in (1, 2):
             try:
@@ -134,12 +162,13 @@ class StoreSink:
                         text=item.text,
                         published_at=item.published_at,
                         fetched_at=item.fetched_at,
-                        mentions=mentions,
+                        mentions=prepared.mentions,
                     )
                     new_parks = [repository.found_parks_entry(p) for p in result.new_parks]
                     status = result.status
                     if status != "unchanged":
-                        original = self.fingerprints.record(
+                        fingerprints.refresh(session)  # what other crawls stored meanwhile
+                        original = fingerprints.record(
                             session, result.article_id, item.text, new=status == "new", value=prepared.simhash
                         )
                         if original is not None and status == "new":
@@ -184,10 +213,12 @@ class StoreSink:
 
 @dataclass(frozen=True)
 class StoreSinkFactory:
-    """Picklable recipe for a StoreSink, so a spawned crawl process can build its own."""
+    """Picklable recipe for a StoreSink, so a spawned crawl process (and its writer process,
+    ``writer=True``) can build its own."""
 
     db_url: str
     run_id: int | None = None
+    writer: bool = False
 
     def __call__(self) -> StoreSink:
-        return StoreSink(self.db_url, self.run_id)
+        return StoreSink(self.db_url, self.run_id, writer=self.writer)

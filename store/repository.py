@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from nlp import kb as kbmod
@@ -135,6 +135,7 @@ def save_article(
     session.flush()
 
     result = SaveResult(status, article.id)
+    rows: list[dict[str, Any]] = []
     seen: set[tuple[str, int, int]] = set()
     for m in mentions:
         key = (m.type, m.start, m.end)
@@ -147,20 +148,23 @@ def save_article(
             entity_kb_id = park.kb_id
             if created:
                 result.new_parks.append(park)
-        session.add(
-            Mention(
-                article_id=article.id,
-                type=m.type,
-                text=m.text[:300],
-                start=m.start,
-                end=m.end,
-                entity_kb_id=entity_kb_id,
-                name_zh=m.name_zh,
-                name_en=m.name_en,
-                sentence=m.sentence,
-            )
+        rows.append(
+            {
+                "article_id": article.id,
+                "type": m.type,
+                "text": m.text[:300],
+                "start": m.start,
+                "end": m.end,
+                "entity_kb_id": entity_kb_id,
+                "name_zh": m.name_zh,
+                "name_en": m.name_en,
+                "sentence": m.sentence,
+            }
         )
-    session.flush()
+    if rows:
+        # One multi-row INSERT instead of a unit-of-work object per mention: mentions are the
+        # bulk of an article's rows, and the crawl's writer thread shares a core with Scrapy.
+        session.execute(insert(Mention), rows)
     if result.new_parks:
         create_alerts(session, article, result.new_parks)
     return result
