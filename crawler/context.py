@@ -8,10 +8,10 @@ counters live. The sink is built lazily by the first spider that opens and close
 one closes, i.e. on spider signals inside the crawling process.
 
 Keeping the reactor free: extraction and the sink's preparation (NLP) run in a process pool
-(:mod:`crawler.work`); a sink with a ``writer_factory`` stores the articles from ONE writer
-process of its own (so the database sees one article writer, in order). What is left for this
-process's sink (crawl state in batches, errors, and the articles of sinks without a writer
-side) goes through ONE writer thread. The reactor thread only downloads and parses links.
+(:mod:`crawler.work`); a sink with a ``worker_factory`` also stores there (each worker has its
+own sink; each article is its own transaction). What is left for this process's sink (crawl
+state in batches, errors, and the articles of sinks without a worker side) goes through ONE
+writer thread. The reactor thread only downloads and parses links.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from crawler.failures import EXTRACT_ERROR, STORE
 from crawler.items import ArticleSink, FetchedArticle, RawPage, SourceStats
 from crawler.sources import SourceConfig
 from crawler.state import PageState, StatefulSink, utcnow
-from crawler.work import Processed, init_worker, init_writer, process_page, ready, store_article
+from crawler.work import Processed, init_worker, process_page, ready
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +52,13 @@ class CrawlContext:
         self.stats: dict[str, SourceStats] = {name: SourceStats() for name in source_names}
         self.sink: ArticleSink | None = None
         self.sink_failure: BaseException | None = None
-        # The reactor keeps one core busy; extraction gets the others.
-        self.workers = max(1, (os.cpu_count() or 1) - 1) if workers is None else workers
+        # One per core: the crawl process itself only downloads (about half a core at full
+        # speed), while each worker extracts, runs the NLP and stores.
+        self.workers = max(1, os.cpu_count() or 1) if workers is None else workers
         #: State as it was when the crawl started (what earlier runs saw); never changes.
         self.known: dict[str, PageState] = {}
         self._updates: list[PageState] = []
         self._pool: Executor | None = None
-        self._store: Executor | None = None  # the writer process, for sinks with a writer_factory
         self._writer: ThreadPoolExecutor | None = None
         self._open_spiders = 0
 
@@ -88,24 +88,20 @@ class CrawlContext:
                 self.known = self.sink.load_state(list(self.stats))
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="parkwatch-writer")
             if self.workers > 0:
-                spawn = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
                     self.workers,
-                    mp_context=spawn,
+                    mp_context=multiprocessing.get_context("spawn"),
                     initializer=init_worker,
-                    initargs=(getattr(self.sink, "preparer_factory", None),),
+                    initargs=(
+                        getattr(self.sink, "preparer_factory", None),
+                        getattr(self.sink, "worker_factory", None),
+                    ),
                 )
-                writer_factory = getattr(self.sink, "writer_factory", None)
-                if writer_factory is not None:
-                    self._store = ProcessPoolExecutor(
-                        1, mp_context=spawn, initializer=init_writer, initargs=(writer_factory,)
-                    )
-                # Pools spawn their processes lazily on submit, and a worker spends seconds
+                # The pool spawns its processes lazily on submit, and a worker spends seconds
                 # loading the NLP: start them now, while Scrapy fetches robots.txt and the first
                 # listings, instead of when the first article arrives.
-                for pool, size in ((self._pool, self.workers), (self._store, 1)):
-                    for _ in range(size if pool is not None else 0):
-                        pool.submit(ready)  # type: ignore[union-attr]
+                for _ in range(self.workers):
+                    self._pool.submit(ready)
         return self.sink
 
     def close_source(self, source: str) -> None:
@@ -117,9 +113,6 @@ class CrawlContext:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        if self._store is not None:
-            self._store.shutdown(wait=True)  # every article handed to it is stored first
-            self._store = None
         if self._writer is not None:
             self._writer.submit(self._flush_state, sink)
             self._writer.shutdown(wait=True)
@@ -161,7 +154,11 @@ class CrawlContext:
         self.count(source, "pages_fetched")
 
     async def process(self, raw: RawPage, source: SourceConfig) -> str | None:
-        """Extract ``raw`` in a worker, then store it (writer process or thread); the status."""
+        """Extract (and, with a worker-side sink, store) ``raw`` in a worker; the status.
+
+        Articles the workers do not store go to this process's sink through the writer thread,
+        so the reactor never waits on the database.
+        """
         loop = asyncio.get_running_loop()
         if self._pool is not None:
             try:
@@ -173,11 +170,11 @@ class CrawlContext:
             done = process_page(raw, source, prepare=False)
         for url, kind, reason in done.errors:
             self.error(raw.source, url, kind, reason)
-        if done.article is None:
-            return None
+        if done.digest is None:
+            return None  # no main text
         self.count(raw.source, "attachments", done.attachments)
-        if self._store is not None:
-            status = await self._store_in_writer(loop, done.article, done.prepared)
+        if done.article is None:  # stored by the worker (or failed there: recorded above)
+            status = None if done.status is None else self._counted(raw.source, raw.url, done.status)
         elif self._writer is not None:
             status = await loop.run_in_executor(self._writer, self.article, done.article, done.prepared)
         else:
@@ -194,19 +191,6 @@ class CrawlContext:
                 )
             )
         return status
-
-    async def _store_in_writer(self, loop: asyncio.AbstractEventLoop, item: FetchedArticle, prepared: Any) -> str | None:
-        assert self._store is not None
-        try:
-            status = await loop.run_in_executor(self._store, store_article, item, prepared)
-        except BrokenProcessPool as exc:
-            self.error(item.source, item.url, STORE, f"writer process died: {exc!r}")
-            return None
-        except Exception as exc:
-            logger.warning("Storing %s failed: %r", item.url, exc)
-            self.error(item.source, item.url, STORE, f"{type(exc).__name__}: {exc}")
-            return None
-        return self._counted(item.source, item.url, status)
 
     def article(self, item: FetchedArticle, prepared: Any = None) -> str | None:
         """Hand ``item`` to the sink; a sink failure becomes a ``store`` error, not a crash."""

@@ -45,7 +45,7 @@ class CrawlSettings:
     autothrottle: bool = True
     log_level: str = "WARNING"
     time_budget_seconds: float | None = None
-    workers: int | None = None  # extraction processes; None = CPUs - 1 (at least 1), 0 = inline
+    workers: int | None = None  # extraction processes; None = one per CPU, 0 = inline
 
     @property
     def effective_user_agent(self) -> str:

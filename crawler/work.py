@@ -1,22 +1,23 @@
-"""CPU-heavy work on a downloaded page, run in processes of its own.
+"""CPU-heavy work on a downloaded page, run in a pool of worker processes.
 
-Scrapy's reactor runs in one thread; extracting main text (trafilatura), attachment text, the
-sink's preparation (parkwatch's NLP) and the sink's database writes inline would hold it up and
-use one core. The crawl context hands the work to two kinds of processes instead:
+Scrapy's reactor runs in one thread; extracting main text (trafilatura) and attachment text,
+the sink's preparation (parkwatch's NLP) and the sink's database write inline would hold it up
+and use one core. The crawl context hands each :class:`crawler.items.RawPage` to a
+``ProcessPoolExecutor`` instead, whose workers each build, once (:func:`init_worker`):
 
-* extraction workers (a pool): :func:`process_page` turns a :class:`crawler.items.RawPage` into
-  a :class:`FetchedArticle` and runs the sink's *preparer* on it (built once per worker by
-  :func:`init_worker`, e.g. loading the NLP pipelines);
-* one writer process, for a sink that offers a picklable ``writer_factory``: it builds its own
-  sink once (:func:`init_writer`) and stores every article (:func:`store_article`), one at a
-  time, in the order they come. Storing from a thread of the crawl process instead made that
-  thread and the reactor contend for the GIL on every SQLite call, which cost the crawl more
-  than the writes themselves. Sinks without one (tests' in-memory sinks) are called from a
-  thread of the crawl process.
+* for a sink that offers a picklable ``worker_factory`` (parkwatch's store does), a sink of
+  their own that prepares (NLP) and stores each article right there, so only its status and
+  digest travel back;
+* otherwise the sink's *preparer* (e.g. loading the NLP pipelines), run on every extracted
+  article before it goes back to the crawl process's sink.
+  Storing from the crawl process instead (a thread beside the reactor, or a third process the
+  article was shipped to) cost more in GIL contention and hand-offs than the writes themselves.
+
+Sinks without a worker side (tests' in-memory sinks) get the article back in the crawl process.
 
 The extraction stack (trafilatura, lxml cleaners, PDF/Office readers) is imported where it
-runs, not at module level: the crawl process and the writer import this module too and would
-otherwise carry ~30 MB and 0.3 s of start-up they never use.
+runs, not at module level: the crawl process imports this module to hand pages to the pool and
+would otherwise carry ~30 MB and 0.3 s of start-up it never uses.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from crawler.failures import ATTACHMENT, EXTRACT_ERROR, NO_TEXT
+from crawler.failures import ATTACHMENT, EXTRACT_ERROR, NO_TEXT, STORE
 from crawler.items import ArticleSink, FetchedArticle, RawPage
 from crawler.sources import SourceConfig
 from crawler.state import digest_of
@@ -36,50 +37,48 @@ from crawler.state import digest_of
 logger = logging.getLogger(__name__)
 
 Preparer = Callable[[FetchedArticle], Any]
-_preparer: Preparer | None = None  # in an extraction worker
-_sink: ArticleSink | None = None  # in the writer process
+_preparer: Preparer | None = None
+_sink: ArticleSink | None = None  # the worker's own sink, when the crawl's sink offers one
 
 
 @dataclass
 class Processed:
-    """Result of :func:`process_page`: the article (or None), its prepared payload, its content
-    digest (for the crawl state), errors."""
+    """Result of :func:`process_page`.
+
+    ``status`` is set when the worker's own sink stored the article; ``article`` (with its
+    ``prepared`` payload) is set when the crawl process's sink has to. ``digest`` (of title and
+    text, for the crawl state) is set whenever a main text was extracted.
+    """
 
     article: FetchedArticle | None
     prepared: Any = None
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (url, kind, reason)
     attachments: int = 0
     digest: str | None = None
+    status: str | None = None
 
 
-def init_worker(preparer_factory: Callable[[], Preparer] | None) -> None:
-    """Extraction-pool initializer: build the sink's preparer once per worker."""
-    global _preparer
-    _preparer = preparer_factory() if preparer_factory is not None else None
-
-
-def init_writer(sink_factory: Callable[[], ArticleSink]) -> None:
-    """Writer-process initializer: build the sink that stores every article of the crawl."""
-    global _sink
-    _sink = sink_factory()
-    atexit.register(_sink.close)
+def init_worker(
+    preparer_factory: Callable[[], Preparer] | None,
+    sink_factory: Callable[[], ArticleSink] | None = None,
+) -> None:
+    """Pool initializer, once per worker: build the worker's own sink when the crawl's sink
+    offers one (it prepares what it stores itself), else the sink's preparer."""
+    global _preparer, _sink
+    if sink_factory is not None:
+        _sink = sink_factory()
+        atexit.register(_sink.close)
+    elif preparer_factory is not None:
+        _preparer = preparer_factory()
 
 
 def ready() -> None:
-    """A no-op task: submitting it makes a pool spawn (and initialise) its process now."""
-
-
-def store_article(item: FetchedArticle, prepared: Any = None) -> str:
-    """In the writer process: store ``item`` with the sink built by :func:`init_writer`."""
-    if _sink is None:
-        raise RuntimeError("the writer process has no sink (init_writer did not run)")
-    if prepared is None:
-        return _sink.article(item)
-    return _sink.article(item, prepared)  # type: ignore[call-arg]
+    """A no-op task: submitting it makes the pool spawn (and initialise) a worker now."""
 
 
 def process_page(raw: RawPage, source: SourceConfig, prepare: bool = True) -> Processed:
-    """Extract ``raw`` into a FetchedArticle (main text + attachment text), then prepare it."""
+    """Extract ``raw`` into a FetchedArticle (main text + attachment text), prepare it, and
+    store it when this worker has a sink of its own (``prepare`` False: extraction only)."""
     from crawler.attachments import AttachmentError, attachment_name, attachment_text
     from crawler.extract import extract_page
 
@@ -121,9 +120,18 @@ def process_page(raw: RawPage, source: SourceConfig, prepare: bool = True) -> Pr
         fetched_at=datetime.now(timezone.utc),
     )
     result.digest = digest_of([result.article.title or "", result.article.text])
-    if prepare and _preparer is not None:
+    if not prepare:
+        return result
+    if _sink is not None:
+        try:
+            result.status = _sink.article(result.article)
+        except Exception as exc:  # noqa: BLE001 - recorded as a store error; the crawl goes on
+            logger.warning("Storing %s failed: %r", raw.url, exc)
+            result.errors.append((raw.url, STORE, f"{type(exc).__name__}: {exc}"))
+        result.article = None
+    elif _preparer is not None:
         try:
             result.prepared = _preparer(result.article)
-        except Exception as exc:  # noqa: BLE001 - the sink prepares again when it stores
+        except Exception as exc:  # noqa: BLE001 - the sink prepares again inline
             logger.warning("Preparing %s in the worker failed: %r", raw.url, exc)
     return result

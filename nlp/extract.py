@@ -62,6 +62,7 @@ import jieba
 import spacy
 
 from .companies import en_company_spans, zh_company_spans
+from .jieba_dict import small_dictionary
 from .kb import City, Company, KnowledgeBase, Park
 from .lang import detect_lang
 from .normalize import Normalized, has_cjk, norm, normalize
@@ -143,7 +144,8 @@ class Extractor:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         with _quiet_jieba():
-            self._jieba = jieba.Tokenizer()      # private: never touch jieba's global dictionary
+            # private: never touch jieba's global dictionary; reduced: see nlp/jieba_dict.py
+            self._jieba = jieba.Tokenizer(small_dictionary() or jieba.DEFAULT_DICT)
             self._jieba.initialize()
         # English only: its tokens give sentence ends ("Co." stays inside a sentence) and word
         # edges. Chinese sentence ends are characters; spaCy's Chinese tokenizer (jieba over

@@ -1,17 +1,17 @@
 """The per-article unit of work: extract entities, then store article, mentions, new parks and
 their alerts in one transaction.
 
-Entity extraction is CPU work: the crawler runs it in its extraction workers through
-`NlpPreparer` (built once per worker from the picklable `StoreSink.preparer_factory`) and hands
-the mentions to `StoreSink.article`, which then only writes. The writes happen in the crawl's
-writer process, whose own `StoreSink` is built from `StoreSink.writer_factory`; the crawl
-process's sink keeps the crawl state between runs (store/crawlstate.py) and records errors.
-The sink marks near-duplicate articles (store/dedup.py).
+Entity extraction and the write are CPU work: each of the crawler's extraction workers builds
+its own `StoreSink` (from the picklable `StoreSink.worker_factory`) and stores every article it
+extracts, so the crawl process only downloads. The crawl process's sink keeps the crawl state
+between runs (store/crawlstate.py) and records errors. The sink marks near-duplicate articles
+(store/dedup.py). `NlpPreparer` (`StoreSink.preparer_factory`) is for crawls whose articles
+come back to the crawl process's sink (e.g. extraction inline, without workers).
 
-A sink that extracts by itself (no worker prepared the article) loads the knowledge base and
-the NLP pipelines once and keeps its extractor in step with parks found earlier in the same
-run. Workers' extractors only know the parks stored before the crawl began: a park found in
-this run is matched by name at store time (store/repository.py), so it is still created once.
+A sink loads the knowledge base and the NLP pipelines once and keeps its extractor in step with
+parks it finds, so a second mention of a newly named park links to it. With several workers, a
+park another worker stored meanwhile is matched by name at store time (store/repository.py),
+so it is still created once.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def _sqlite_crawl_pragmas(dbapi_connection: Any, _record: Any) -> None:
     lose the last commits, which the next crawl fetches again); it makes a per-article commit
     several times cheaper than the default FULL, which syncs the disk on every commit.
 
-    The crawl writes from two processes (the writer process stores articles, the crawl process
-    its crawl state and errors), and other crawls may run beside it, so transactions start with BEGIN IMMEDIATE: a
+    The crawl writes from several processes (each extraction worker stores its articles, the
+    crawl process its crawl state and errors), and other crawls may run beside it, so transactions start with BEGIN IMMEDIATE: a
     transaction that read first and wrote later would otherwise fail at once ("database is
     locked", SQLITE_BUSY_SNAPSHOT) whenever another process committed in between, instead of
     waiting its turn (busy_timeout). pysqlite's own BEGIN is switched off for that."""
@@ -106,13 +106,13 @@ def _begin_immediate(connection: Any) -> None:
 class StoreSink:
     """ArticleSink writing to the database.
 
-    The crawl process builds one for crawl state and errors; the crawl's writer process builds
-    its own (``writer_factory``) and stores the articles. The near-duplicate index is loaded on
-    first use (at start-up in the writer), the NLP pipelines only if an article comes without
-    its mentions.
+    The crawl process builds one for crawl state and errors; each extraction worker builds its
+    own (``worker_factory``) and stores the articles it extracts. The NLP pipelines and the
+    near-duplicate index are loaded on first use (at start-up in a worker), never in the crawl
+    process unless it stores articles itself.
     """
 
-    def __init__(self, db_url: str, run_id: int | None = None, writer: bool = False) -> None:
+    def __init__(self, db_url: str, run_id: int | None = None, worker: bool = False) -> None:
         self.run_id = run_id
         self.engine = make_engine(db_url)
         if self.engine.dialect.name == "sqlite":
@@ -120,11 +120,11 @@ class StoreSink:
             event.listen(self.engine, "begin", _begin_immediate)
         self.sessions = session_factory(self.engine)
         self.preparer_factory = NlpPreparerFactory(db_url)
-        self.writer_factory = StoreSinkFactory(db_url, run_id, writer=True)
-        self._extractor: Extractor | None = None  # only when a worker could not prepare
+        self.worker_factory = StoreSinkFactory(db_url, run_id, worker=True)
+        self._extractor: Extractor | None = None
         self._fingerprints: FingerprintIndex | None = None
-        if writer:  # load now: the writer is started ahead of the first article
-            self.fingerprints  # noqa: B018
+        if worker:  # load now: a worker is started ahead of its first page
+            self.extractor, self.fingerprints  # noqa: B018
 
     @property
     def extractor(self) -> Extractor:
@@ -180,7 +180,7 @@ class StoreSink:
                     raise
         for park in new_parks:
             log.info("new park found: %s (%s)", park.name_zh, item.url)
-            if self._extractor is not None:
+            if self._extractor is not None:  # a worker's prepared mentions come from elsewhere
                 self._extractor.add_park(park)
         return status
 
@@ -213,12 +213,12 @@ class StoreSink:
 
 @dataclass(frozen=True)
 class StoreSinkFactory:
-    """Picklable recipe for a StoreSink, so a spawned crawl process (and its writer process,
-    ``writer=True``) can build its own."""
+    """Picklable recipe for a StoreSink, so a spawned crawl process (and each of its extraction
+    workers, ``worker=True``) can build its own."""
 
     db_url: str
     run_id: int | None = None
-    writer: bool = False
+    worker: bool = False
 
     def __call__(self) -> StoreSink:
-        return StoreSink(self.db_url, self.run_id, writer=self.writer)
+        return StoreSink(self.db_url, self.run_id, worker=self.worker)

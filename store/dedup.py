@@ -15,7 +15,7 @@ from functools import lru_cache
 from hashlib import blake2b
 
 import numpy as np
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from store.models import Article, ArticleFingerprint
@@ -111,11 +111,7 @@ class FingerprintIndex:
         transactions one at a time (the crawl begins them IMMEDIATE) and hands out ids in that
         order, so reading ids above the highest one seen, inside the caller's transaction,
         misses nothing committed before it."""
-        rows = session.execute(
-            select(ArticleFingerprint.article_id, ArticleFingerprint.simhash, ArticleFingerprint.duplicate_of_id)
-            .where(ArticleFingerprint.article_id > self._last_id)
-            .order_by(ArticleFingerprint.article_id)
-        )
+        rows = session.execute(_NEWER_FINGERPRINTS, {"last": self._last_id})
         for article_id, value, duplicate_of in rows:
             if duplicate_of is None:
                 self._put(article_id, int(value, 16))
@@ -189,9 +185,11 @@ class FingerprintIndex:
             self._shingles.pop(article_id, None)  # a changed text: its cached shingles are stale
         original = self.original_of(session, article_id, value, text)
         row = None if new else session.get(ArticleFingerprint, article_id)
-        row = row or ArticleFingerprint(article_id=article_id)
-        row.simhash, row.duplicate_of_id = f"{value:016x}", original
-        session.add(row)
+        if row is None:
+            values = {"article_id": article_id, "simhash": f"{value:016x}", "duplicate_of_id": original}
+            session.connection().execute(_INSERT_FINGERPRINT, values)
+        else:
+            row.simhash, row.duplicate_of_id = f"{value:016x}", original
         self._last_id = max(self._last_id, article_id)
         if original is None:
             self._put(article_id, value)
@@ -199,6 +197,14 @@ class FingerprintIndex:
             self._drop(article_id)
             self._shingles.pop(article_id, None)
         return original
+
+
+_NEWER_FINGERPRINTS = (
+    select(ArticleFingerprint.article_id, ArticleFingerprint.simhash, ArticleFingerprint.duplicate_of_id)
+    .where(ArticleFingerprint.article_id > bindparam("last"))
+    .order_by(ArticleFingerprint.article_id)
+)
+_INSERT_FINGERPRINT = insert(ArticleFingerprint.__table__)
 
 
 def is_original() -> ColumnElement[bool]:

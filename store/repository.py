@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from nlp import kb as kbmod
@@ -116,25 +116,42 @@ def save_article(
     fetched_at: datetime,
     mentions: Sequence[MentionLike],
 ) -> SaveResult:
-    """Store one article and its mentions; create any new park and its alert in the same session."""
-    digest = content_hash(title, text)
-    article = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
-    if article is not None and article.content_hash == digest:
-        return SaveResult("unchanged", article.id)
-    if article is None:
-        status = "new"
-        article = Article(canonical_url=canonical_url, first_seen_at=fetched_at)
-        session.add(article)
-    else:
-        status = "changed"
-        article.mentions.clear()  # a changed article's mentions are replaced, never doubled
-        session.flush()
-    article.url, article.source, article.lang = url, source, lang
-    article.title, article.text, article.content_hash = title, text, digest
-    article.published_at, article.fetched_at, article.updated_at = published_at, fetched_at, fetched_at
-    session.flush()
+    """Store one article and its mentions; create any new park and its alert in the same session.
 
-    result = SaveResult(status, article.id)
+    The article row and its mentions are written with Core statements (compiled once, no ORM
+    unit of work): they are what every crawled page costs, and the ORM's bookkeeping for a
+    dozen mention objects took longer than SQLite's writes. Parks and alerts, which few articles
+    create, go through the ORM.
+    """
+    digest = content_hash(title, text)
+    row = session.execute(_ARTICLE_BY_URL, {"url": canonical_url}).first()
+    if row is not None and row.content_hash == digest:
+        return SaveResult("unchanged", row.id)
+    values = {
+        "url": url,
+        "source": source,
+        "lang": lang,
+        "title": title,
+        "text": text,
+        "content_hash": digest,
+        "published_at": published_at,
+        "fetched_at": fetched_at,
+        "updated_at": fetched_at,
+    }
+    connection = session.connection()
+    if row is None:
+        status = "new"
+        article_id = connection.execute(
+            _INSERT_ARTICLE, {**values, "canonical_url": canonical_url, "first_seen_at": fetched_at}
+        ).scalar_one()
+    else:
+        status = "changed"  # its mentions are replaced, never doubled
+        article_id = row.id
+        connection.execute(_DELETE_MENTIONS, {"article_id": article_id})
+        connection.execute(_UPDATE_ARTICLE.values(**values), {"article_id": article_id})
+    article: Article | None = None  # the ORM row, loaded only if a new park needs it
+
+    result = SaveResult(status, article_id)
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, int, int]] = set()
     for m in mentions:
@@ -144,13 +161,15 @@ def save_article(
         seen.add(key)
         entity_kb_id = m.id
         if m.type == "PARK" and m.new and (m.name_zh or m.name_en):
+            article = article or session.get(Article, article_id)
+            assert article is not None
             park, created = _get_or_create_found_park(session, m, article)
             entity_kb_id = park.kb_id
             if created:
                 result.new_parks.append(park)
         rows.append(
             {
-                "article_id": article.id,
+                "article_id": article_id,
                 "type": m.type,
                 "text": m.text[:300],
                 "start": m.start,
@@ -162,12 +181,18 @@ def save_article(
             }
         )
     if rows:
-        # One multi-row INSERT instead of a unit-of-work object per mention: mentions are the
-        # bulk of an article's rows, and the crawl's writer thread shares a core with Scrapy.
-        session.execute(insert(Mention), rows)
+        connection.execute(_INSERT_MENTION, rows)
     if result.new_parks:
+        assert article is not None
         create_alerts(session, article, result.new_parks)
     return result
+
+
+_ARTICLE_BY_URL = select(Article.id, Article.content_hash).where(Article.canonical_url == bindparam("url"))
+_INSERT_ARTICLE = insert(Article.__table__).returning(Article.__table__.c.id)
+_UPDATE_ARTICLE = update(Article.__table__).where(Article.__table__.c.id == bindparam("article_id"))
+_DELETE_MENTIONS = delete(Mention.__table__).where(Mention.__table__.c.article_id == bindparam("article_id"))
+_INSERT_MENTION = insert(Mention.__table__)
 
 
 def create_alerts(session: Session, article: Article, new_parks: Sequence[Park]) -> AlertNotice | None:
