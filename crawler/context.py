@@ -74,7 +74,7 @@ class CrawlContext:
         self.ensure_sink()
 
     def ensure_sink(self) -> ArticleSink:
-        """The crawl's sink, built (with state and workers) on first use."""
+        """The crawl's sink, built (with its crawl state) on first use."""
         if self.sink_failure is not None:
             raise CrawlFailed(f"the article sink could not be built: {self.sink_failure!r}")
         if self.sink is None:
@@ -87,27 +87,36 @@ class CrawlContext:
             if isinstance(self.sink, StatefulSink):
                 self.known = self.sink.load_state(list(self.stats))
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="parkwatch-writer")
-            if self.workers > 0:
-                self._pool = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=init_worker,
-                    initargs=(
-                        getattr(self.sink, "preparer_factory", None),
-                        getattr(self.sink, "worker_factory", None),
-                    ),
-                )
-                # The pool spawns its processes lazily on submit, and a worker spends seconds
-                # loading the NLP: start them now, while Scrapy fetches robots.txt and the first
-                # listings, instead of when the first article arrives.
-                for _ in range(self.workers):
-                    self._pool.submit(ready)
         return self.sink
+
+    def start_workers(self) -> None:
+        """Start the worker processes, if not yet: called when the first article request is
+        made, so a crawl that finds nothing new (the usual nightly run) never loads the NLP,
+        and one that does has its workers loading while the first articles download."""
+        if self._pool is not None or self.workers <= 0 or self.sink is None:
+            return
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(
+                getattr(self.sink, "preparer_factory", None),
+                getattr(self.sink, "worker_factory", None),
+            ),
+        )
+        # The pool spawns its processes lazily, one per submitted task: spawn them all now.
+        for _ in range(self.workers):
+            self._pool.submit(ready)
 
     def close_source(self, source: str) -> None:
         """A spider closed: flush state, stop workers and close the sink after the last one."""
         self._open_spiders -= 1
-        if self._open_spiders > 0 or self.sink is None:
+        if self._open_spiders <= 0:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Flush state, stop the workers and close the sink (no-op when already done)."""
+        if self.sink is None:
             return
         sink, self.sink = self.sink, None
         if self._pool is not None:
@@ -160,6 +169,7 @@ class CrawlContext:
         so the reactor never waits on the database.
         """
         loop = asyncio.get_running_loop()
+        self.start_workers()
         if self._pool is not None:
             try:
                 done: Processed = await loop.run_in_executor(self._pool, process_page, raw, source)

@@ -50,14 +50,25 @@ def run_crawl(
     _check_reactor_unused()
 
     context = CrawlContext(sink_factory, [source.name for source in enabled], settings.workers)
+    try:
+        # Build the sink (and start its workers, which take seconds to load the NLP) before
+        # Scrapy sets up, instead of when the first spider opens.
+        context.ensure_sink()
+    except CrawlFailed:
+        raise
+    except Exception as exc:
+        raise CrawlFailed(f"cannot build the article sink: {exc!r}") from exc
     config = scrapy_settings(settings, enabled)
     config[CONTEXT_SETTING] = context
-    process = CrawlerProcess(config)
     failures: list[str] = []
-    for source in enabled:
-        deferred = process.crawl(SourceSpider.for_source(source))
-        deferred.addErrback(_collect_failure, source.name, failures)
-    process.start(install_signal_handlers=threading.current_thread() is threading.main_thread())
+    try:
+        process = CrawlerProcess(config)
+        for source in enabled:
+            deferred = process.crawl(SourceSpider.for_source(source))
+            deferred.addErrback(_collect_failure, source.name, failures)
+        process.start(install_signal_handlers=threading.current_thread() is threading.main_thread())
+    finally:
+        context.shutdown()  # normally done when the last spider closed
 
     if context.sink_failure is not None:
         raise CrawlFailed(f"cannot build the article sink: {context.sink_failure!r}")

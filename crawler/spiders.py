@@ -120,6 +120,7 @@ class SourceSpider(Spider):
             self.context.count(self.name, "skipped_known")
             return None
         headers = known.conditional_headers(now) if known else {}
+        self.context.start_workers()  # an article is coming: let the workers load meanwhile
         return Request(
             url,
             callback=self.parse_article,
