@@ -135,7 +135,8 @@ def _crawl_settings(cfg: Config, verbose: int = 0) -> Any:
     from crawler.settings import CrawlSettings
 
     level = {0: "CRITICAL", 1: "INFO"}.get(verbose, "DEBUG")
-    return CrawlSettings(contact=cfg.contact, download_delay=cfg.download_delay, log_level=level)
+    return CrawlSettings(contact=cfg.contact, download_delay=cfg.download_delay, log_level=level,
+                         workers=cfg.workers)
 
 
 # --------------------------------------------------------------------------- commands

@@ -111,6 +111,7 @@ class Config:
     contact: str = ""  # put in the User-Agent so site operators can reach you
     digest_dir: Path | None = None  # where scheduled digests go; default data_dir/digests
     download_delay: float = 0.5
+    workers: int | None = None  # crawl worker processes (~180 MB each); None: one per CPU
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     config_file: Path | None = None  # the file these settings came from (set by load_config)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
@@ -155,6 +156,10 @@ def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
             out[key] = Path(str(value)).expanduser()
         elif key in ("db", "db_url"):
             out["db_url"] = str(value)
+        elif key == "workers":
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ConfigError(f"{origin}: 'workers' must be a whole number >= 0 (0: no worker processes)")
+            out[key] = value
         else:
             out[key] = value
     return out

@@ -56,7 +56,8 @@ def resolve_db(db_url: str) -> str:
 
 def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: float = 0.5,
               priority: str | None = None, budget_seconds: float | None = None,
-              kill_grace_seconds: float = 120.0, alerts: dict[str, Any] | None = None) -> str:
+              kill_grace_seconds: float = 120.0, alerts: dict[str, Any] | None = None,
+              workers: int | None = None) -> str:
     """Crawl the sources no other process is crawling, within a time budget, then deliver alerts.
 
     Sources are locked in the database first (see schedules/locks.py); the crawl runs in a child
@@ -80,7 +81,7 @@ def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: floa
             return _say(f"crawl skipped: {', '.join(busy)} being crawled by another process")
         _fail_abandoned_runs(sessions, got, taken_over, ttl)
         settings = CrawlSettings(contact=contact, download_delay=download_delay, log_level="ERROR",
-                                 time_budget_seconds=budget_seconds)
+                                 time_budget_seconds=budget_seconds, workers=workers)
         started = utcnow()
         outcome = _run_guarded(db_url, sources, settings, got, alerts, deadline)
         if outcome is None:

@@ -51,3 +51,17 @@ def test_missing_config_file(tmp_path: Path) -> None:
 def test_plain_paths_become_sqlite_urls(tmp_path: Path) -> None:
     assert normalise_db(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
     assert normalise_db("postgresql://h/db") == "postgresql://h/db"
+
+
+def test_workers_setting_reaches_the_crawl(tmp_path: Path) -> None:
+    from schedules.cli import _crawl_settings
+
+    f = tmp_path / "pw.yaml"
+    f.write_text("workers: 3\n")
+    cfg = load_config(f, env={})
+    assert cfg.workers == 3 and _crawl_settings(cfg).workers == 3
+    assert load_config(env={}).workers is None  # default: one per CPU, decided by the crawler
+    for bad in ("workers: -1\n", "workers: two\n", "workers: true\n"):
+        f.write_text(bad)
+        with pytest.raises(ConfigError, match="'workers' must be a whole number"):
+            load_config(f, env={})

@@ -87,3 +87,20 @@ def test_simhash_close_for_copies_far_for_different_text() -> None:
     assert jaccard(STORY, STORY + "附") > 0.9 > 0.2 > jaccard(STORY, OTHER)
     english = "Guangdong named two new demonstration parks for 5G and the industrial internet on Monday. " * 3
     assert (simhash(english) ^ simhash(english + " Reporting by staff.")).bit_count() <= MAX_DISTANCE
+
+
+def test_simhash_equals_trafilaturas_simhash() -> None:
+    """The numpy vote count must give trafilatura's values: stored fingerprints stay comparable."""
+    import random
+
+    from trafilatura.deduplication import Simhash
+
+    from store.dedup import shingles
+
+    rng = random.Random(7)
+    pool = "广州深圳佛山园区示范工业互联网格力电器abcXYZ019，。 "
+    texts = ["", "。。。", "Hello, world", STORY, OTHER, STORY + OTHER,
+             "Guangdong named two demonstration parks. " * 20]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 400))) for _ in range(200)]
+    for text in texts:
+        assert simhash(text) == Simhash(" ".join(shingles(text))).hash, text
