@@ -7,8 +7,8 @@ Scrapy settings by the runner; Scrapy deep-copies settings for every crawler, so
 counters live. The sink is built lazily by the first spider that opens and closed when the last
 one closes, i.e. on spider signals inside the crawling process.
 
-Keeping the reactor free: extraction and the sink's preparation (NLP) run in a process pool
-(:mod:`crawler.work`); a sink with a ``worker_factory`` also stores there (each worker has its
+Keeping the reactor free: extraction and the sink's preparation (NLP) run in worker processes
+(:mod:`crawler.work`, fed by :mod:`crawler.workerpool` straight from the event loop); a sink with a ``worker_factory`` also stores there (each worker has its
 own sink; each article is its own transaction). What is left for this process's sink (crawl
 state in batches, errors, and the articles of sinks without a worker side) goes through ONE
 writer thread. The reactor thread only downloads and parses links.
@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from crawler.errors import CrawlFailed
@@ -30,7 +28,8 @@ from crawler.failures import EXTRACT_ERROR, STORE
 from crawler.items import ArticleSink, FetchedArticle, RawPage, SourceStats
 from crawler.sources import SourceConfig
 from crawler.state import PageState, StatefulSink, utcnow
-from crawler.work import Processed, init_worker, process_page, ready
+from crawler.work import Processed, init_worker, process_page
+from crawler.workerpool import WorkerDied, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class CrawlContext:
         #: State as it was when the crawl started (what earlier runs saw); never changes.
         self.known: dict[str, PageState] = {}
         self._updates: list[PageState] = []
-        self._pool: Executor | None = None
+        self._pool: WorkerPool | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._open_spiders = 0
 
@@ -95,18 +94,11 @@ class CrawlContext:
         and one that does has its workers loading while the first articles download."""
         if self._pool is not None or self.workers <= 0 or self.sink is None:
             return
-        self._pool = ProcessPoolExecutor(
+        self._pool = WorkerPool(
             self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(
-                getattr(self.sink, "preparer_factory", None),
-                getattr(self.sink, "worker_factory", None),
-            ),
+            init_worker,
+            (getattr(self.sink, "preparer_factory", None), getattr(self.sink, "worker_factory", None)),
         )
-        # The pool spawns its processes lazily, one per submitted task: spawn them all now.
-        for _ in range(self.workers):
-            self._pool.submit(ready)
 
     def close_source(self, source: str) -> None:
         """A spider closed: flush state, stop workers and close the sink after the last one."""
@@ -120,7 +112,7 @@ class CrawlContext:
             return
         sink, self.sink = self.sink, None
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown()
             self._pool = None
         if self._writer is not None:
             self._writer.submit(self._flush_state, sink)
@@ -172,9 +164,9 @@ class CrawlContext:
         self.start_workers()
         if self._pool is not None:
             try:
-                done: Processed = await loop.run_in_executor(self._pool, process_page, raw, source)
-            except BrokenProcessPool as exc:
-                self.error(raw.source, raw.url, EXTRACT_ERROR, f"worker process died: {exc!r}")
+                done: Processed = await self._pool.run(process_page, raw, source)
+            except WorkerDied as exc:
+                self.error(raw.source, raw.url, EXTRACT_ERROR, f"worker process died: {exc}")
                 return None
         else:
             done = process_page(raw, source, prepare=False)

@@ -2,8 +2,8 @@
 
 Scrapy's reactor runs in one thread; extracting main text (trafilatura) and attachment text,
 the sink's preparation (parkwatch's NLP) and the sink's database write inline would hold it up
-and use one core. The crawl context hands each :class:`crawler.items.RawPage` to a
-``ProcessPoolExecutor`` instead, whose workers each build, once (:func:`init_worker`):
+and use one core. The crawl context hands each :class:`crawler.items.RawPage` to worker
+processes instead (:mod:`crawler.workerpool`), which each build, once (:func:`init_worker`):
 
 * for a sink that offers a picklable ``worker_factory`` (parkwatch's store does), a sink of
   their own that prepares (NLP) and stores each article right there, so only its status and
@@ -70,10 +70,6 @@ def init_worker(
         atexit.register(_sink.close)
     elif preparer_factory is not None:
         _preparer = preparer_factory()
-
-
-def ready() -> None:
-    """A no-op task: submitting it makes the pool spawn (and initialise) a worker now."""
 
 
 def process_page(raw: RawPage, source: SourceConfig, prepare: bool = True) -> Processed:

@@ -1,0 +1,107 @@
+"""crawler.workerpool: real spawned processes fed from an asyncio loop (no helper threads)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+import pytest
+
+from crawler.workerpool import SMALL_TASK, WorkerDied, WorkerPool
+
+_state: dict[str, str] = {}
+
+
+def _init(tag: str) -> None:
+    _state["tag"] = tag
+
+
+def _bad_init() -> None:
+    raise OSError("database is gone")
+
+
+def _echo(value: object) -> tuple[str, int, object]:
+    return _state.get("tag", ""), os.getpid(), value
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def _die(code: int) -> None:
+    os._exit(code)
+
+
+def test_tasks_run_in_the_workers_with_their_initialiser() -> None:
+    async def main() -> list[tuple[str, int, object]]:
+        pool = WorkerPool(2, _init, ("ready",))
+        try:
+            return await asyncio.gather(*(pool.run(_echo, n) for n in range(12)))
+        finally:
+            pool.shutdown()
+
+    threads = threading.active_count()
+    results = asyncio.run(main())
+    assert [value for _, _, value in results] == list(range(12))
+    assert {tag for tag, _, _ in results} == {"ready"}
+    pids = {pid for _, pid, _ in results}
+    assert os.getpid() not in pids and len(pids) == 2
+    assert threading.active_count() == threads  # no helper threads left behind (or started)
+
+
+def test_errors_reach_the_caller_and_a_dead_worker_is_replaced() -> None:
+    async def main() -> list[object]:
+        pool = WorkerPool(1)
+        try:
+            return await asyncio.gather(
+                pool.run(_echo, 1), pool.run(_fail, "bad page"), pool.run(_die, 3), pool.run(_echo, 4),
+                return_exceptions=True,
+            )
+        finally:
+            pool.shutdown()
+
+    first, error, died, after = asyncio.run(main())
+    assert isinstance(first, tuple) and first[2] == 1
+    assert isinstance(error, ValueError) and str(error) == "bad page"
+    assert isinstance(died, WorkerDied)
+    assert isinstance(after, tuple) and after[2] == 4 and after[1] != first[1]  # a new process
+
+
+def test_a_failing_initialiser_fails_each_task_clearly() -> None:
+    async def main() -> object:
+        pool = WorkerPool(1, _bad_init)
+        try:
+            return await pool.run(_echo, 1)
+        finally:
+            pool.shutdown()
+
+    with pytest.raises(RuntimeError, match="worker initialisation failed: OSError"):
+        asyncio.run(main())
+
+
+def test_large_tasks_and_results_pass_whole() -> None:
+    big = b"x" * (SMALL_TASK * 40)
+
+    async def main() -> list[tuple[str, int, object]]:
+        pool = WorkerPool(2)
+        try:
+            return await asyncio.gather(*(pool.run(_echo, big + bytes([n])) for n in range(5)))
+        finally:
+            pool.shutdown()
+
+    assert [value[-1] for _, _, value in asyncio.run(main())] == list(range(5))  # type: ignore[index]
+
+
+def test_shutdown_stops_the_processes() -> None:
+    async def main() -> WorkerPool:
+        pool = WorkerPool(2)
+        await pool.run(_echo, 0)
+        return pool
+
+    pool = asyncio.run(main())
+    processes = [w.process for w in pool._workers]
+    pool.shutdown()
+    assert all(not p.is_alive() for p in processes)
+    with pytest.raises(RuntimeError, match="shut down"):
+        asyncio.run(pool.run(_echo, 1))
