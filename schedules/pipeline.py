@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from nlp.kb import KnowledgeBase
 from store import crawlstate, repository
 from store.db import make_engine, session_factory
-from store.dedup import FingerprintIndex, simhash
+from store.dedup import FingerprintIndex, shingles, simhash
 from store.models import Article
 
 if TYPE_CHECKING:
@@ -145,8 +145,10 @@ class StoreSink:
         A new article that nearly duplicates an earlier one is stored but reported as
         ``"duplicate"`` and marked so (``article_fingerprints.duplicate_of_id``).
         """
+        tokens = None
         if prepared is None:
-            prepared = Prepared(self.extractor.extract(item.text, item.lang), simhash(item.text))
+            tokens = shingles(item.text)
+            prepared = Prepared(self.extractor.extract(item.text, item.lang), simhash(item.text, tokens))
         fingerprints = self.fingerprints
         status = "unchanged"
         for attempt in (1, 2):
@@ -169,7 +171,8 @@ class StoreSink:
                     if status != "unchanged":
                         fingerprints.refresh(session)  # what other crawls stored meanwhile
                         original = fingerprints.record(
-                            session, result.article_id, item.text, new=status == "new", value=prepared.simhash
+                            session, result.article_id, item.text, new=status == "new", value=prepared.simhash,
+                            tokens=tokens,
                         )
                         if original is not None and status == "new":
                             status = "duplicate"

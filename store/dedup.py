@@ -33,26 +33,25 @@ MAX_CHECKS = 3
 SHINGLE_CACHE = 2048
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff0-9A-Za-z]+")
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 def shingles(text: str) -> list[str]:
     """Tokens for hashing: character trigrams for Chinese text, words otherwise."""
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    if cjk > len(text) * 0.2:
+    if len(_CJK_CHAR.findall(text)) > len(text) * 0.2:
         return [run[i : i + 3] for run in _CJK_RUN.findall(text) for i in range(max(1, len(run) - 2))]
     return [w.lower() for w in re.findall(r"\w+", text)]
 
 
-def simhash(text: str) -> int:
+def simhash(text: str, tokens: list[str] | None = None) -> int:
     """64-bit SimHash of ``text`` (CJK-aware tokens), equal to trafilatura's ``Simhash``.
 
     Same tokens (trafilatura's sampling) and token hashes (8-byte BLAKE2b), so stored values
     stay comparable; the 64 bit votes are counted with numpy instead of a Python list per
     token, which made hashing a 600-character article cost ~1 ms of a crawl worker's time.
+    ``tokens``: ``shingles(text)``, when the caller has them already.
     """
-    from trafilatura.deduplication import sample_tokens
-
-    tokens = sample_tokens(" ".join(shingles(text)), 64)
+    tokens = _sample(shingles(text) if tokens is None else tokens)
     if not tokens:
         return (1 << 64) - 1  # no token votes: every bit's sum is 0, which counts as set
     digests = np.frombuffer(b"".join(map(_token_digest, tokens)), dtype=">u8").astype(np.uint64)
@@ -62,6 +61,21 @@ def simhash(text: str) -> int:
 
 
 _BIT_SHIFTS = np.arange(64, dtype=np.uint64)
+
+
+def _sample(tokens: list[str]) -> list[str]:
+    """trafilatura's ``sample_tokens`` over ``" ".join(tokens)``, without re-splitting and
+    re-stripping when every token is alphanumeric already (shingles nearly always are: then
+    splitting, stripping punctuation and the alphanumeric filter change nothing)."""
+    if not tokens or not all(map(str.isalnum, tokens)):
+        from trafilatura.deduplication import sample_tokens
+
+        return sample_tokens(" ".join(tokens), 64)
+    for shortest in range(4, 0, -1):
+        sample = [t for t in tokens if len(t) > shortest]
+        if len(sample) >= 32:
+            return sample
+    return tokens
 
 
 @lru_cache(maxsize=2**16)
@@ -139,7 +153,9 @@ class FingerprintIndex:
         near = np.flatnonzero((distances <= MAX_DISTANCE) & (ids >= 0) & (ids != article_id))
         return [int(other_id) for _, other_id in sorted(zip(distances[near].tolist(), ids[near].tolist()))]
 
-    def _shingle_set(self, article_id: int, text: str | None, session: Session) -> np.ndarray | None:
+    def _shingle_set(
+        self, article_id: int, text: str | None, session: Session, tokens: list[str] | None = None
+    ) -> np.ndarray | None:
         cached = self._shingles.get(article_id)
         if cached is not None:
             self._shingles.move_to_end(article_id)
@@ -149,13 +165,15 @@ class FingerprintIndex:
             if other is None:
                 return None
             text = other.text
-        array = np.unique(np.fromiter(map(hash, shingles(text)), dtype=np.int64))
+        array = np.unique(np.fromiter(map(hash, shingles(text) if tokens is None else tokens), dtype=np.int64))
         self._shingles[article_id] = array
         if len(self._shingles) > SHINGLE_CACHE:
             self._shingles.popitem(last=False)
         return array
 
-    def original_of(self, session: Session, article_id: int, value: int, text: str) -> int | None:
+    def original_of(
+        self, session: Session, article_id: int, value: int, text: str, tokens: list[str] | None = None
+    ) -> int | None:
         """The earlier article this one nearly duplicates, confirmed on the texts, if any."""
         if len(text) < MIN_CHARS:
             return None
@@ -166,7 +184,7 @@ class FingerprintIndex:
                 continue
             if mine is None:
                 self._shingles.pop(article_id, None)  # its text may have changed
-                mine = self._shingle_set(article_id, text, session)
+                mine = self._shingle_set(article_id, text, session, tokens)
                 assert mine is not None
             common = len(np.intersect1d(mine, theirs, assume_unique=True))
             if common / max(len(mine) + len(theirs) - common, 1) >= MIN_JACCARD:
@@ -174,16 +192,22 @@ class FingerprintIndex:
         return None
 
     def record(
-        self, session: Session, article_id: int, text: str, new: bool = False, value: int | None = None
+        self,
+        session: Session,
+        article_id: int,
+        text: str,
+        new: bool = False,
+        value: int | None = None,
+        tokens: list[str] | None = None,
     ) -> int | None:
         """Store ``article_id``'s fingerprint in the caller's transaction; return the id of
         the article it duplicates (None when it is an original). ``new``: the article was
         just inserted, so there is no earlier fingerprint to look up; ``value``: its SimHash,
-        when already computed (by a crawl worker)."""
+        when already computed (by a crawl worker); ``tokens``: ``shingles(text)``, if at hand."""
         value = simhash(text) if value is None else value
         if not new:
             self._shingles.pop(article_id, None)  # a changed text: its cached shingles are stale
-        original = self.original_of(session, article_id, value, text)
+        original = self.original_of(session, article_id, value, text, tokens)
         row = None if new else session.get(ArticleFingerprint, article_id)
         if row is None:
             values = {"article_id": article_id, "simhash": f"{value:016x}", "duplicate_of_id": original}
