@@ -8,10 +8,11 @@ counters live. The sink is built lazily by the first spider that opens and close
 one closes, i.e. on spider signals inside the crawling process.
 
 Keeping the reactor free: extraction and the sink's preparation (NLP) run in worker processes
-(:mod:`crawler.work`, fed by :mod:`crawler.workerpool` straight from the event loop); a sink with a ``worker_factory`` also stores there (each worker has its
-own sink; each article is its own transaction). What is left for this process's sink (crawl
-state in batches, errors, and the articles of sinks without a worker side) goes through ONE
-writer thread. The reactor thread only downloads and parses links.
+(:mod:`crawler.work`, fed by :mod:`crawler.workerpool` straight from the event loop); a sink
+with a ``worker_factory`` also stores there (each worker has its own sink; each article is its
+own transaction). What is left for this process's sink (crawl state in batches, errors, and the
+articles of sinks without a worker side) goes through ONE writer thread. The reactor thread
+only downloads and parses links.
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ class CrawlContext:
                 done: Processed = await self._pool.run(process_page, raw, source)
             except WorkerDied as exc:
                 self.error(raw.source, raw.url, EXTRACT_ERROR, f"worker process died: {exc}")
+                return None
+            except Exception as exc:  # e.g. the worker could not initialise (database gone)
+                self.error(raw.source, raw.url, EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
                 return None
         else:
             done = process_page(raw, source, prepare=False)

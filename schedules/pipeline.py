@@ -89,10 +89,11 @@ def _sqlite_crawl_pragmas(dbapi_connection: Any, _record: Any) -> None:
     several times cheaper than the default FULL, which syncs the disk on every commit.
 
     The crawl writes from several processes (each extraction worker stores its articles, the
-    crawl process its crawl state and errors), and other crawls may run beside it, so transactions start with BEGIN IMMEDIATE: a
-    transaction that read first and wrote later would otherwise fail at once ("database is
-    locked", SQLITE_BUSY_SNAPSHOT) whenever another process committed in between, instead of
-    waiting its turn (busy_timeout). pysqlite's own BEGIN is switched off for that."""
+    crawl process its crawl state and errors), and other crawls may run beside it, so
+    transactions start with BEGIN IMMEDIATE: a transaction that read first and wrote later would
+    otherwise fail at once ("database is locked", SQLITE_BUSY_SNAPSHOT) whenever another process
+    committed in between, instead of waiting its turn (busy_timeout). pysqlite's own BEGIN is
+    switched off for that."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -183,7 +184,7 @@ class StoreSink:
                     raise
         for park in new_parks:
             log.info("new park found: %s (%s)", park.name_zh, item.url)
-            if self._extractor is not None:  # a worker's prepared mentions come from elsewhere
+            if self._extractor is not None:  # this sink extracts (a crawl worker's does): it learns the park
                 self._extractor.add_park(park)
         return status
 
