@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 #: Tasks sent to one worker before its first result is back: one running, one waiting in the pipe.
 DEPTH = 2
 #: A task larger than this (pickled bytes; a notice with its attachments) goes only to an idle
-#: worker: queued behind a running task it could fill the pipe, and the send would then hold
-#: up the event loop until the worker reads it.
+#: worker that has finished loading: queued behind a running task, or sent while the worker is
+#: still initialising, it could fill the pipe, and the send would then hold up the event loop
+#: until the worker reads it.
 SMALL_TASK = 32 * 1024
 #: Seconds a worker gets to finish and exit at shutdown before it is terminated.
 SHUTDOWN_GRACE = 30.0
@@ -53,6 +54,7 @@ class _Worker:
     pending: deque[asyncio.Future[Any]] = field(default_factory=deque)
     sent: deque[bytes] = field(default_factory=deque)  # the tasks of ``pending``, same order
     alive: bool = True
+    ready: bool = False  # initialised: it said so on the pipe
     watched: asyncio.AbstractEventLoop | None = None
 
 
@@ -77,14 +79,23 @@ class WorkerPool:
         )
         process.start()
         theirs.close()
-        return _Worker(process, ours)
+        worker = _Worker(process, ours)
+        try:  # hear its "initialised" even before the first task is sent
+            self._watch(worker, asyncio.get_running_loop())
+        except RuntimeError:  # no loop running yet: watched at the first task
+            pass
+        return worker
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` in a worker (``fn`` and ``args`` picklable); its result or error."""
         if self._closed:
             raise RuntimeError("the worker pool is shut down")
         data = bytes(ForkingPickler.dumps((fn, args)))
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        for worker in self._workers:  # pools built outside the loop are watched from here on
+            if worker.alive:
+                self._watch(worker, loop)
+        future: asyncio.Future[Any] = loop.create_future()
         self._queue.append((data, future))
         self._dispatch()
         return await future
@@ -95,13 +106,15 @@ class WorkerPool:
             if future.done():  # cancelled while waiting
                 self._queue.popleft()
                 continue
-            limit = DEPTH if len(data) <= SMALL_TASK else 1
-            room = [w for w in self._workers if w.alive and len(w.pending) < limit]
+            small = len(data) <= SMALL_TASK
+            room = [
+                w for w in self._workers
+                if w.alive and (len(w.pending) < DEPTH if small else (w.ready and not w.pending))
+            ]
             if not room:
                 return
             worker = min(room, key=lambda w: len(w.pending))
             self._queue.popleft()
-            self._watch(worker, future.get_loop())
             try:
                 worker.conn.send_bytes(data)
             except (OSError, ValueError) as exc:  # broken pipe: the worker is gone
@@ -123,7 +136,9 @@ class WorkerPool:
             self._lost(worker, f"worker process exited ({worker.process.exitcode}): {exc!r}")
             self._dispatch()
             return
-        if worker.pending:
+        if ok is None:  # "initialised"
+            worker.ready = True
+        elif worker.pending:
             future = worker.pending.popleft()
             worker.sent.popleft()
             if not future.done():
@@ -201,6 +216,7 @@ def _worker_main(conn: Connection, initializer: Callable[..., None] | None, init
             initializer(*initargs)
         except BaseException as exc:  # noqa: BLE001 - every task will report it
             failure = RuntimeError(f"worker initialisation failed: {exc!r}")
+    conn.send((None, None))  # initialised (or failed: the tasks will say so)
     while True:
         try:
             call = conn.recv()

@@ -105,3 +105,39 @@ def test_shutdown_stops_the_processes() -> None:
     assert all(not p.is_alive() for p in processes)
     with pytest.raises(RuntimeError, match="shut down"):
         asyncio.run(pool.run(_echo, 1))
+
+
+def _slow_init() -> None:
+    import time
+
+    time.sleep(1.5)
+
+
+def test_a_large_task_waits_for_a_loaded_worker_without_holding_up_the_loop() -> None:
+    """Sent while the worker still loads, a task larger than the pipe would block the loop."""
+    big = b"y" * (SMALL_TASK * 100)
+
+    async def main() -> tuple[object, float]:
+        loop = asyncio.get_running_loop()
+        pool = WorkerPool(1, _slow_init)
+        gaps: list[float] = []
+
+        async def ticker() -> None:
+            last = loop.time()
+            for _ in range(40):
+                await asyncio.sleep(0.05)
+                gaps.append(loop.time() - last)
+                last = loop.time()
+
+        try:
+            ticking = asyncio.ensure_future(ticker())
+            await asyncio.sleep(0.1)  # the ticker runs before the task is handed over
+            result = await pool.run(_echo, big)
+            await ticking
+        finally:
+            pool.shutdown()
+        return result, max(gaps)
+
+    result, longest_gap = asyncio.run(main())
+    assert isinstance(result, tuple) and result[2] == big
+    assert longest_gap < 0.5  # the loop kept running while the worker loaded
