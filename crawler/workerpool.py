@@ -9,8 +9,9 @@ starved, leaving the workers idle. Here each worker has one pipe; the loop pickl
 task when the worker has room (at most :data:`DEPTH` in flight, so a send never waits on a full
 pipe for long), and reads the result when the pipe is readable. No threads.
 
-A worker that dies (killed, out of memory, a crash in a C extension) fails only its in-flight
-tasks with :class:`WorkerDied`; a fresh worker takes its place and the crawl goes on.
+A worker that dies (killed, out of memory, a crash in a C extension) fails only the task it was
+running, with :class:`WorkerDied`; a fresh worker takes its place, gets the tasks that were
+queued behind it, and the crawl goes on.
 """
 
 from __future__ import annotations
