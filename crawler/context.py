@@ -7,7 +7,7 @@ Scrapy settings by the runner; Scrapy deep-copies settings for every crawler, so
 counters live. The sink is built lazily by the first spider that opens and closed when the last
 one closes, i.e. on spider signals inside the crawling process.
 
-Keeping the reactor free: extraction and the sink's preparation (NLP) run in worker processes
+Keeping the reactor free: extraction runs in worker processes
 (:mod:`crawler.work`, fed by :mod:`crawler.workerpool` straight from the event loop); a sink
 with a ``worker_factory`` also stores there (each worker has its own sink; each article is its
 own transaction). What is left for this process's sink (crawl state in batches, errors, and the
@@ -95,11 +95,7 @@ class CrawlContext:
         and one that does has its workers loading while the first articles download."""
         if self._pool is not None or self.workers <= 0 or self.sink is None:
             return
-        self._pool = WorkerPool(
-            self.workers,
-            init_worker,
-            (getattr(self.sink, "preparer_factory", None), getattr(self.sink, "worker_factory", None)),
-        )
+        self._pool = WorkerPool(self.workers, init_worker, (getattr(self.sink, "worker_factory", None),))
 
     def close_source(self, source: str) -> None:
         """A spider closed: flush state, stop workers and close the sink after the last one."""
@@ -173,7 +169,7 @@ class CrawlContext:
                 self.error(raw.source, raw.url, EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
                 return None
         else:
-            done = process_page(raw, source, prepare=False)
+            done = process_page(raw, source, store=False)
         for url, kind, reason in done.errors:
             self.error(raw.source, url, kind, reason)
         if done.digest is None:
@@ -182,9 +178,9 @@ class CrawlContext:
         if done.article is None:  # stored by the worker (or failed there: recorded above)
             status = None if done.status is None else self._counted(raw.source, raw.url, done.status)
         elif self._writer is not None:
-            status = await loop.run_in_executor(self._writer, self.article, done.article, done.prepared)
+            status = await loop.run_in_executor(self._writer, self.article, done.article)
         else:
-            status = self.article(done.article, done.prepared)
+            status = self.article(done.article)
         if status is not None and done.digest is not None:
             old = self.state(raw.canonical_url) or PageState(raw.canonical_url, raw.source, "article")
             self.remember(
@@ -198,16 +194,13 @@ class CrawlContext:
             )
         return status
 
-    def article(self, item: FetchedArticle, prepared: Any = None) -> str | None:
+    def article(self, item: FetchedArticle) -> str | None:
         """Hand ``item`` to the sink; a sink failure becomes a ``store`` error, not a crash."""
         if self.sink is None:
             self.error(item.source, item.url, STORE, "no sink available")
             return None
         try:
-            if prepared is not None:
-                status = self.sink.article(item, prepared)  # type: ignore[call-arg]
-            else:
-                status = self.sink.article(item)
+            status = self.sink.article(item)
         except Exception as exc:
             logger.warning("Storing %s failed: %r", item.url, exc)
             self.error(item.source, item.url, STORE, f"{type(exc).__name__}: {exc}")

@@ -1,17 +1,14 @@
 """CPU-heavy work on a downloaded page, run in a pool of worker processes.
 
 Scrapy's reactor runs in one thread; extracting main text (trafilatura) and attachment text,
-the sink's preparation (parkwatch's NLP) and the sink's database write inline would hold it up
+the sink's entity extraction (parkwatch's NLP) and its database write inline would hold it up
 and use one core. The crawl context hands each :class:`crawler.items.RawPage` to worker
-processes instead (:mod:`crawler.workerpool`), which each build, once (:func:`init_worker`):
-
-* for a sink that offers a picklable ``worker_factory`` (parkwatch's store does), a sink of
-  their own that prepares (NLP) and stores each article right there, so only its status and
-  digest travel back;
-* otherwise the sink's *preparer* (e.g. loading the NLP pipelines), run on every extracted
-  article before it goes back to the crawl process's sink.
-  Storing from the crawl process instead (a thread beside the reactor, or a third process the
-  article was shipped to) cost more in GIL contention and hand-offs than the writes themselves.
+processes instead (:mod:`crawler.workerpool`). Each builds, once (:func:`init_worker`), a sink
+of its own when the crawl's sink offers a picklable ``worker_factory`` (parkwatch's store does).
+That sink runs the NLP and stores each article right there, so only its status and digest
+travel back. Storing from the crawl process instead (a thread beside the reactor, or a third
+process the article was shipped to) cost more in GIL contention and hand-offs than the writes
+themselves.
 
 Sinks without a worker side (tests' in-memory sinks) get the article back in the crawl process.
 
@@ -27,7 +24,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 from crawler.failures import ATTACHMENT, EXTRACT_ERROR, NO_TEXT, STORE
 from crawler.items import ArticleSink, FetchedArticle, RawPage
@@ -36,8 +32,6 @@ from crawler.state import digest_of
 
 logger = logging.getLogger(__name__)
 
-Preparer = Callable[[FetchedArticle], Any]
-_preparer: Preparer | None = None
 _sink: ArticleSink | None = None  # the worker's own sink, when the crawl's sink offers one
 
 
@@ -45,36 +39,30 @@ _sink: ArticleSink | None = None  # the worker's own sink, when the crawl's sink
 class Processed:
     """Result of :func:`process_page`.
 
-    ``status`` is set when the worker's own sink stored the article; ``article`` (with its
-    ``prepared`` payload) is set when the crawl process's sink has to. ``digest`` (of title and
-    text, for the crawl state) is set whenever a main text was extracted.
+    ``status`` is set when the worker's own sink stored the article; ``article`` is set when
+    the crawl process's sink has to. ``digest`` (of title and text, for the crawl state) is set
+    whenever a main text was extracted.
     """
 
     article: FetchedArticle | None
-    prepared: Any = None
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (url, kind, reason)
     attachments: int = 0
     digest: str | None = None
     status: str | None = None
 
 
-def init_worker(
-    preparer_factory: Callable[[], Preparer] | None,
-    sink_factory: Callable[[], ArticleSink] | None = None,
-) -> None:
+def init_worker(sink_factory: Callable[[], ArticleSink] | None) -> None:
     """Pool initializer, once per worker: build the worker's own sink when the crawl's sink
-    offers one (it prepares what it stores itself), else the sink's preparer."""
-    global _preparer, _sink
+    offers one."""
+    global _sink
     if sink_factory is not None:
         _sink = sink_factory()
         atexit.register(_sink.close)
-    elif preparer_factory is not None:
-        _preparer = preparer_factory()
 
 
-def process_page(raw: RawPage, source: SourceConfig, prepare: bool = True) -> Processed:
-    """Extract ``raw`` into a FetchedArticle (main text + attachment text), prepare it, and
-    store it when this worker has a sink of its own (``prepare`` False: extraction only)."""
+def process_page(raw: RawPage, source: SourceConfig, store: bool = True) -> Processed:
+    """Extract ``raw`` into a FetchedArticle (main text + attachment text) and store it when
+    this worker has a sink of its own (``store`` False: extraction only)."""
     from crawler.attachments import AttachmentError, attachment_name, attachment_text
     from crawler.extract import extract_page
 
@@ -116,18 +104,11 @@ def process_page(raw: RawPage, source: SourceConfig, prepare: bool = True) -> Pr
         fetched_at=datetime.now(timezone.utc),
     )
     result.digest = digest_of([result.article.title or "", result.article.text])
-    if not prepare:
-        return result
-    if _sink is not None:
+    if store and _sink is not None:
         try:
             result.status = _sink.article(result.article)
         except Exception as exc:  # noqa: BLE001 - recorded as a store error; the crawl goes on
             logger.warning("Storing %s failed: %r", raw.url, exc)
             result.errors.append((raw.url, STORE, f"{type(exc).__name__}: {exc}"))
         result.article = None
-    elif _preparer is not None:
-        try:
-            result.prepared = _preparer(result.article)
-        except Exception as exc:  # noqa: BLE001 - the sink prepares again inline
-            logger.warning("Preparing %s in the worker failed: %r", raw.url, exc)
     return result

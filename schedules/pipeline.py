@@ -4,9 +4,8 @@ their alerts in one transaction.
 Entity extraction and the write are CPU work: each of the crawler's extraction workers builds
 its own `StoreSink` (from the picklable `StoreSink.worker_factory`) and stores every article it
 extracts, so the crawl process only downloads. The crawl process's sink keeps the crawl state
-between runs (store/crawlstate.py) and records errors. The sink marks near-duplicate articles
-(store/dedup.py). `NlpPreparer` (`StoreSink.preparer_factory`) is for crawls whose articles
-come back to the crawl process's sink (e.g. extraction inline, without workers).
+between runs (store/crawlstate.py) and records errors; it stores articles itself only when the
+crawl runs without workers. The sink marks near-duplicate articles (store/dedup.py).
 
 A sink loads the knowledge base and the NLP pipelines once and keeps its extractor in step with
 parks it finds, so a second mention of a newly named park links to it. With several workers, a
@@ -51,38 +50,6 @@ def build_extractor(sessions: sessionmaker[Session], kb: KnowledgeBase | None = 
     return Extractor(bundled.with_parks(found))
 
 
-@dataclass(frozen=True)
-class NlpPreparerFactory:
-    """Picklable recipe for the entity extraction a crawl worker process runs per article."""
-
-    db_url: str
-
-    def __call__(self) -> NlpPreparer:
-        engine = make_engine(self.db_url)
-        try:
-            return NlpPreparer(build_extractor(session_factory(engine)))
-        finally:
-            engine.dispose()
-
-
-class NlpPreparer:
-    """Entity mentions and SimHash of one article (runs in a crawl worker process)."""
-
-    def __init__(self, extractor: Extractor) -> None:
-        self.extractor = extractor
-
-    def __call__(self, item: FetchedArticle) -> Prepared:
-        return Prepared(self.extractor.extract(item.text, item.lang), simhash(item.text))
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What a worker computed for one article: its entity mentions and its SimHash."""
-
-    mentions: list[Any]
-    simhash: int
-
-
 def _sqlite_crawl_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """In WAL mode, synchronous=NORMAL still survives a crash of the crawl (only a power cut can
     lose the last commits, which the next crawl fetches again); it makes a per-article commit
@@ -120,7 +87,6 @@ class StoreSink:
             event.listen(self.engine, "connect", _sqlite_crawl_pragmas)
             event.listen(self.engine, "begin", _begin_immediate)
         self.sessions = session_factory(self.engine)
-        self.preparer_factory = NlpPreparerFactory(db_url)
         self.worker_factory = StoreSinkFactory(db_url, run_id, worker=True)
         self._extractor: Extractor | None = None
         self._fingerprints: FingerprintIndex | None = None
@@ -140,16 +106,15 @@ class StoreSink:
                 self._fingerprints = FingerprintIndex().load(session)
         return self._fingerprints
 
-    def article(self, item: FetchedArticle, prepared: Prepared | None = None) -> str:
-        """Store ``item`` with its mentions (``prepared`` by a worker, else extracted here).
+    def article(self, item: FetchedArticle) -> str:
+        """Extract ``item``'s entities and store it with them.
 
         A new article that nearly duplicates an earlier one is stored but reported as
         ``"duplicate"`` and marked so (``article_fingerprints.duplicate_of_id``).
         """
-        tokens = None
-        if prepared is None:
-            tokens = shingles(item.text)
-            prepared = Prepared(self.extractor.extract(item.text, item.lang), simhash(item.text, tokens))
+        mentions = self.extractor.extract(item.text, item.lang)
+        tokens = shingles(item.text)
+        value = simhash(item.text, tokens)
         fingerprints = self.fingerprints
         status = "unchanged"
         for attempt in (1, 2):
@@ -165,14 +130,14 @@ class StoreSink:
                         text=item.text,
                         published_at=item.published_at,
                         fetched_at=item.fetched_at,
-                        mentions=prepared.mentions,
+                        mentions=mentions,
                     )
                     new_parks = [repository.found_parks_entry(p) for p in result.new_parks]
                     status = result.status
                     if status != "unchanged":
                         fingerprints.refresh(session)  # what other crawls stored meanwhile
                         original = fingerprints.record(
-                            session, result.article_id, item.text, new=status == "new", value=prepared.simhash,
+                            session, result.article_id, item.text, new=status == "new", value=value,
                             tokens=tokens,
                         )
                         if original is not None and status == "new":
@@ -184,8 +149,7 @@ class StoreSink:
                     raise
         for park in new_parks:
             log.info("new park found: %s (%s)", park.name_zh, item.url)
-            if self._extractor is not None:  # this sink extracts (a crawl worker's does): it learns the park
-                self._extractor.add_park(park)
+            self.extractor.add_park(park)
         return status
 
     def load_state(self, sources: list[str]) -> dict[str, PageState]:

@@ -108,11 +108,6 @@ class FingerprintIndex:
         self._last_id = 0  # highest article id read from the database
         self._shingles: OrderedDict[int, np.ndarray] = OrderedDict()
 
-    @property
-    def hashes(self) -> dict[int, int]:
-        """Article id -> SimHash of every original in the index."""
-        return {article_id: int(self._values[i]) for article_id, i in self._slot.items()}
-
     def load(self, session: Session) -> FingerprintIndex:
         """Read all fingerprints of original (non-duplicate) articles."""
         self.refresh(session)
