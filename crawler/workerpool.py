@@ -52,8 +52,7 @@ class WorkerDied(Exception):
 class _Worker:
     process: BaseProcess
     conn: Connection
-    pending: deque[asyncio.Future[Any]] = field(default_factory=deque)
-    sent: deque[bytes] = field(default_factory=deque)  # the tasks of ``pending``, same order
+    pending: deque[tuple[bytes, asyncio.Future[Any]]] = field(default_factory=deque)  # sent, unanswered
     alive: bool = True
     ready: bool = False  # initialised: it said so on the pipe
     watched: asyncio.AbstractEventLoop | None = None
@@ -122,8 +121,7 @@ class WorkerPool:
                 self._queue.appendleft((data, future))
                 self._lost(worker, f"cannot send to worker: {exc!r}")
                 continue  # to a live or fresh worker; with none left, _lost failed the queue
-            worker.pending.append(future)
-            worker.sent.append(data)
+            worker.pending.append((data, future))
 
     def _watch(self, worker: _Worker, loop: asyncio.AbstractEventLoop) -> None:
         if worker.watched is None:
@@ -140,8 +138,7 @@ class WorkerPool:
         if ok is None:  # "initialised"
             worker.ready = True
         elif worker.pending:
-            future = worker.pending.popleft()
-            worker.sent.popleft()
+            _, future = worker.pending.popleft()
             if not future.done():
                 if ok:
                     future.set_result(value)
@@ -160,13 +157,11 @@ class WorkerPool:
         worker.conn.close()
         worker.process.join(timeout=1)
         if worker.pending:
-            running = worker.pending.popleft()
-            worker.sent.popleft()
+            _, running = worker.pending.popleft()
             if not running.done():
                 running.set_exception(WorkerDied(reason))
         while worker.pending:
-            future = worker.pending.pop()
-            self._queue.appendleft((worker.sent.pop(), future))
+            self._queue.appendleft(worker.pending.pop())
         if self._closed:
             return
         if self._respawns_left <= 0:
@@ -204,7 +199,7 @@ class WorkerPool:
                 worker.process.terminate()
                 worker.process.join(timeout=5)
             worker.conn.close()
-            for future in worker.pending:
+            for _, future in worker.pending:
                 future.cancel()
 
 
