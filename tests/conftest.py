@@ -1,4 +1,5 @@
-"""Shared fixtures for crawler tests: a loopback site server and recording sinks.
+"""Shared fixtures: a loopback site server and recording sinks for crawler tests, and a fresh
+SQLite store for store tests.
 
 The sinks here are real :class:`crawler.items.ArticleSink` implementations that keep what
 they receive (in memory, or as JSON lines for the subprocess crawl, whose sink lives in the
@@ -14,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 try:  # tests/ as a package or as a rootdir-relative directory
     from tests.httpserver import SiteServer, serve_directory
@@ -21,6 +23,7 @@ except ImportError:  # pragma: no cover - depends on pytest's import mode
     from httpserver import SiteServer, serve_directory  # type: ignore[no-redef]
 
 from crawler.items import FetchedArticle
+from store.db import init_schema, make_engine, session_factory, sqlite_url
 
 
 class RecordingSink:
@@ -121,3 +124,12 @@ def site_server(tmp_path: Path) -> Iterator[SiteServer]:
 @pytest.fixture
 def recording_sink() -> RecordingSink:
     return RecordingSink()
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh, initialised SQLite file (store tests; test_digest has its own)."""
+    engine = make_engine(sqlite_url(tmp_path / "pw.db"))
+    init_schema(engine)
+    yield session_factory(engine)
+    engine.dispose()

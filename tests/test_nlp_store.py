@@ -6,7 +6,6 @@ round) is one park: one row, one alert, and every later mention linked to its st
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +15,6 @@ from nlp.extract import EntityMention, Extractor
 from nlp.found import found_park_id
 from nlp.kb import KnowledgeBase
 from store import repository
-from store.db import init_schema, make_engine, session_factory, sqlite_url
 from store.models import Alert, Article, Mention, Park
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -26,14 +24,6 @@ EN_WIRE = ("The second batch includes the Dongguan Songhu Smart Manufacturing "
 EN_FIRST = ("Qingyuan Hi-tech Precision Manufacturing 5G + Industrial Internet Demonstration Park "
             "(Qingyuan) joined the third batch.")
 ZH_LATER = "清远高新精密制造5G+工业互联网应用示范园区日前揭牌。"
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    engine = make_engine(sqlite_url(tmp_path / "pw.db"))
-    init_schema(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

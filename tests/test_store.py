@@ -13,20 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.kb import KnowledgeBase
 from store import repository
-from store.db import check_schema, init_schema, make_engine, session_factory, sqlite_url
+from store.db import check_schema, make_engine, sqlite_url
 from store.errors import StoreError
 from store.models import Alert, Article, Mention, Park
 from tests.factories import NEW_PARK, M, new_park_mention
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    engine = make_engine(sqlite_url(tmp_path / "pw.db"))
-    init_schema(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def save(session: Session, url: str, text: str, mentions: list[M], fetched: datetime = T0) -> repository.SaveResult:
