@@ -104,7 +104,13 @@ def _deliver_one(sessions: sessionmaker[Session], delivery_id: int, status: str,
         notice = session.get(AlertNotice, row.notice_id)
         assert notice is not None
         live = outbox.live_parks(session, notice)
-        parks = [p for p in notice.payload.get("parks", []) if p.get("kb_id") in live]
+        # A name the park was found without (an English-only first mention) may be known by now:
+        # crawl workers store in parallel, so the other language's article can come a moment later.
+        parks = [
+            {**p, "name_zh": p.get("name_zh") or live[p["kb_id"]][0] or "",
+             "name_en": p.get("name_en") or live[p["kb_id"]][1]}
+            for p in notice.payload.get("parks", []) if p.get("kb_id") in live
+        ]
         message = render(notice.payload, notice.idempotency_key, parks)
         channel = by_key[row.channel]
     # The claim is committed: from here on a crash leaves a `sending` row behind.

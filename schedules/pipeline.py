@@ -7,10 +7,12 @@ extracts, so the crawl process only downloads. The crawl process's sink keeps th
 between runs (store/crawlstate.py) and records errors; it stores articles itself only when the
 crawl runs without workers. The sink marks near-duplicate articles (store/dedup.py).
 
-A sink loads the knowledge base and the NLP pipelines once and keeps its extractor in step with
-parks it finds, so a second mention of a newly named park links to it. With several workers, a
-park another worker stored meanwhile is matched by name at store time (store/repository.py),
-so it is still created once.
+A sink loads the knowledge base and the NLP pipelines once. Its extractor knows the parks stored
+before the crawl began, not those found during it: a later mention of a newly found park comes
+as new again and is matched to the stored row at store time (store/repository.py: by name, or
+by its other-language name, which then fills the name the row lacked). That one mechanism works
+across workers; an extractor that learned parks itself linked a Chinese mention to a park stored
+from an English article without ever giving the park its Chinese name.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class StoreSink:
                         fetched_at=item.fetched_at,
                         mentions=mentions,
                     )
-                    new_parks = [repository.found_parks_entry(p) for p in result.new_parks]
+                    new_parks = result.new_parks
                     status = result.status
                     if status != "unchanged":
                         fingerprints.refresh(session)  # what other crawls stored meanwhile
@@ -148,8 +150,7 @@ class StoreSink:
                 if attempt == 2:
                     raise
         for park in new_parks:
-            log.info("new park found: %s (%s)", park.name_zh, item.url)
-            self.extractor.add_park(park)
+            log.info("new park found: %s (%s)", park.name_zh or park.name_en, item.url)
         return status
 
     def load_state(self, sources: list[str]) -> dict[str, PageState]:

@@ -115,13 +115,16 @@ def finish(session: Session, c: Claim, status: str, now: datetime, *, error: str
     return _count(session, stmt) == 1
 
 
-def live_parks(session: Session, notice: AlertNotice) -> set[str]:
-    """kb ids of the notice's parks a user has not rejected."""
-    rows = session.scalars(
-        select(Park.kb_id).join(Alert, Alert.park_id == Park.id)
+def live_parks(session: Session, notice: AlertNotice) -> dict[str, tuple[str, str | None]]:
+    """The notice's parks a user has not rejected: kb id -> (name_zh, name_en) as stored now.
+
+    A park first found in one language gets its other name when a later article names it (see
+    store/repository.py); the names here include that, the notice's payload does not."""
+    rows = session.execute(
+        select(Park.kb_id, Park.name_zh, Park.name_en).join(Alert, Alert.park_id == Park.id)
         .where(Alert.notice_id == notice.id, Park.status != "rejected")
     )
-    return set(rows)
+    return {kb_id: (name_zh, name_en) for kb_id, name_zh, name_en in rows}
 
 
 def retry(session: Session, statuses: Sequence[str] = ("failed", "uncertain")) -> int:

@@ -584,3 +584,34 @@ def test_cli_bad_channel_url_and_park_review(db: Any) -> None:
     assert missing.returncode == 1 and missing.stderr.startswith("parkwatch: error: no park 'park:found:nope'")
     kb_park = run_cli("--db", url, "parks", "reject", "1")
     assert kb_park.returncode == 1 and "knowledge base" in kb_park.stderr
+
+
+def test_park_first_found_in_english_is_alerted_with_the_chinese_name_stored_meanwhile(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Crawl workers store in parallel: the English wire copy can be stored a moment before the
+    Chinese notice. The park and its alert are written from the English article; the notice then
+    gives the park its Chinese name, and the delivered message carries it."""
+    from crawler.items import FetchedArticle
+    from schedules.pipeline import StoreSink
+    from store.models import Park
+
+    zh_name = "东莞松湖智造5G+工业互联网应用示范园区"
+    english = ("The second batch includes the Dongguan Songhu Smart Manufacturing "
+               "5G+Industrial Internet Application Demonstration Park.")
+    notice = f"第二批示范园区名单如下：\n1. {zh_name}（东莞）\n"
+    url = fresh_db(tmp_path / "pw.db")
+    sink = StoreSink(url, worker=True)  # as in a crawl worker
+    try:
+        for n, (lang, text) in enumerate((("en", english), ("zh", notice))):
+            link = f"http://example.test/{n}.html"
+            assert sink.article(FetchedArticle("src", link, link, lang, "t", text, T0, T0)) == "new"
+        with sink.sessions() as s:
+            [park] = s.scalars(select(Park).where(Park.origin == "found")).all()
+            assert park.name_zh == zh_name and park.name_en
+            assert s.scalars(select(AlertNotice)).one().payload["parks"][0]["name_zh"] == ""  # as written
+        assert deliver_due(sink.sessions, parse_channels(f"json://{receiver.base}/hook"), FAST).sent == 1
+    finally:
+        sink.close()
+    [req] = receiver.requests
+    assert [p["name_zh"] for p in req.json()["parkwatch"]["parks"]] == [zh_name]
