@@ -29,7 +29,7 @@ from crawler.failures import EXTRACT_ERROR, STORE
 from crawler.items import ArticleSink, FetchedArticle, RawPage, SourceStats
 from crawler.sources import SourceConfig
 from crawler.state import PageState, StatefulSink, utcnow
-from crawler.work import Processed, init_worker, process_page
+from crawler.work import WORKER_MODULES, Processed, init_worker, process_page
 from crawler.workerpool import WorkerDied, WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -87,15 +87,25 @@ class CrawlContext:
             if isinstance(self.sink, StatefulSink):
                 self.known = self.sink.load_state(list(self.stats))
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="parkwatch-writer")
+            self._prepare_workers()
         return self.sink
 
-    def start_workers(self) -> None:
-        """Start the worker processes, if not yet: called when the first article request is
-        made, so a crawl that finds nothing new (the usual nightly run) never loads the NLP,
-        and one that does has its workers loading while the first articles download."""
+    def _prepare_workers(self) -> None:
+        """Spawn the workers' template, which imports the extraction and NLP modules while
+        Scrapy starts up; nothing is loaded until :meth:`start_workers`."""
         if self._pool is not None or self.workers <= 0 or self.sink is None:
             return
-        self._pool = WorkerPool(self.workers, init_worker, (getattr(self.sink, "worker_factory", None),))
+        factory = getattr(self.sink, "worker_factory", None)
+        preload = WORKER_MODULES + tuple(getattr(factory, "preload", ()))
+        self._pool = WorkerPool(self.workers, init_worker, (factory,), preload=preload, start=False)
+
+    def start_workers(self) -> None:
+        """Load the workers' state and fork them, if not yet: called when the first article
+        request is made, so a crawl that finds nothing new (the usual nightly run) never loads
+        the NLP, and one that does has its workers loading while the first articles download."""
+        self._prepare_workers()
+        if self._pool is not None:
+            self._pool.start()
 
     def close_source(self, source: str) -> None:
         """A spider closed: flush state, stop workers and close the sink after the last one."""

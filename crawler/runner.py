@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -127,7 +129,10 @@ def _child_main(
     sink_factory: SinkFactory,
     sender: Connection,
 ) -> None:
-    """Entry point of the spawned child: run the crawl, send ("ok", stats) or ("error", msg)."""
+    """Entry point of the spawned child: run the crawl, send ("ok", stats) or ("error", msg).
+
+    The child then exits without the interpreter's teardown: the crawl has closed its sink and
+    workers, and unloading Scrapy, Twisted and the rest took ~0.3 s that the parent waited for."""
     try:
         stats = run_crawl(sources, settings, sink_factory)
         sender.send(("ok", stats))
@@ -136,6 +141,12 @@ def _child_main(
         sender.send(("error", message))
     finally:
         sender.close()
+        try:
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(0)
 
 
 def _check_reactor_unused() -> None:

@@ -3,8 +3,8 @@
 Scrapy's reactor runs in one thread; extracting main text (trafilatura) and attachment text,
 the sink's entity extraction (parkwatch's NLP) and its database write inline would hold it up
 and use one core. The crawl context hands each :class:`crawler.items.RawPage` to worker
-processes instead (:mod:`crawler.workerpool`). Each builds, once (:func:`init_worker`), a sink
-of its own when the crawl's sink offers a picklable ``worker_factory`` (parkwatch's store does).
+processes instead (:mod:`crawler.workerpool`). Their template builds, once (:func:`init_worker`), a sink
+for them when the crawl's sink offers a picklable ``worker_factory`` (parkwatch's store does).
 That sink runs the NLP and stores each article right there, so only its status and digest
 travel back. Storing from the crawl process instead (a thread beside the reactor, or a third
 process the article was shipped to) cost more in GIL contention and hand-offs than the writes
@@ -19,7 +19,6 @@ would otherwise carry ~30 MB and 0.3 s of start-up it never uses.
 
 from __future__ import annotations
 
-import atexit
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,13 +50,18 @@ class Processed:
     status: str | None = None
 
 
-def init_worker(sink_factory: Callable[[], ArticleSink] | None) -> None:
-    """Pool initializer, once per worker: build the worker's own sink when the crawl's sink
-    offers one."""
+#: Imported by the workers' template process while the crawl starts up (see WorkerPool).
+WORKER_MODULES = ("crawler.extract", "crawler.attachments")
+
+
+def init_worker(sink_factory: Callable[[], ArticleSink] | None) -> Callable[[], None] | None:
+    """Pool initializer, run once in the workers' template before they are forked: build the
+    workers' sink when the crawl's sink offers one. Each worker closes it when it exits."""
     global _sink
     if sink_factory is not None:
         _sink = sink_factory()
-        atexit.register(_sink.close)
+        return _sink.close
+    return None
 
 
 def process_page(raw: RawPage, source: SourceConfig, store: bool = True) -> Processed:

@@ -92,8 +92,12 @@ class StoreSink:
         self.worker_factory = StoreSinkFactory(db_url, run_id, worker=True)
         self._extractor: Extractor | None = None
         self._fingerprints: FingerprintIndex | None = None
-        if worker:  # load now: a worker is started ahead of its first page
+        if worker:  # load now, in the workers' template, ahead of the first page
             self.extractor, self.fingerprints  # noqa: B018
+            # The workers are forked from the process that loaded this: no database connection
+            # may cross a fork (two processes on one SQLite handle corrupt its locks). Each
+            # worker opens its own on first use.
+            self.engine.dispose()
 
     @property
     def extractor(self) -> Extractor:
@@ -188,6 +192,9 @@ class StoreSinkFactory:
     db_url: str
     run_id: int | None = None
     worker: bool = False
+    #: Modules a worker-side sink needs, imported by the workers' template while the crawl
+    #: starts up (crawler.workerpool), before the first article is known to be coming.
+    preload: tuple[str, ...] = ("schedules.pipeline", "nlp.extract")
 
     def __call__(self) -> StoreSink:
         return StoreSink(self.db_url, self.run_id, worker=self.worker)

@@ -104,3 +104,42 @@ def test_simhash_equals_trafilaturas_simhash() -> None:
     texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 400))) for _ in range(200)]
     for text in texts:
         assert simhash(text) == Simhash(" ".join(shingles(text))).hash, text
+
+
+def _store_in_worker(article: FetchedArticle) -> str:
+    from crawler import work
+
+    assert work._sink is not None
+    return work._sink.article(article)
+
+
+def test_forked_worker_sinks_store_side_by_side_and_see_each_others_copies(tmp_path: Path) -> None:
+    """A crawl's workers are forked from a template that loaded the sink: the loaded sink holds
+    no database connection (none may cross a fork), and each worker's writes are seen by the
+    other's near-duplicate check."""
+    import asyncio
+
+    from crawler.work import init_worker
+    from crawler.workerpool import WorkerPool
+
+    url = fresh_db(tmp_path / "pw.db")
+    factory = StoreSink(url).worker_factory
+    loaded = factory()
+    assert loaded.engine.pool.checkedin() == 0 and loaded.engine.pool.checkedout() == 0
+    loaded.close()
+    portals = [f"https://portal{i}.cn/{i}.html" for i in range(6)]
+
+    async def main() -> list[str]:
+        pool = WorkerPool(2, init_worker, (factory,))
+        try:
+            return list(await asyncio.gather(*(
+                pool.run(_store_in_worker, item(u, f"（来源：第{i}家网站）" + STORY)) for i, u in enumerate(portals)
+            )))
+        finally:
+            pool.shutdown()
+
+    statuses = asyncio.run(main())
+    assert sorted(statuses) == ["duplicate"] * 5 + ["new"]
+    with StoreSink(url).sessions() as s:
+        rows = s.scalars(select(ArticleFingerprint)).all()
+    assert len(rows) == 6 and sum(r.duplicate_of_id is None for r in rows) == 1

@@ -100,9 +100,13 @@ def test_shutdown_stops_the_processes() -> None:
         return pool
 
     pool = asyncio.run(main())
-    processes = [w.process for w in pool._workers]
+    pids = [w.pid for w in pool._workers]
+    template = pool._template.process
+    assert all(pids) and template.is_alive()
     pool.shutdown()
-    assert all(not p.is_alive() for p in processes)
+    assert not template.is_alive()
+    for pid in pids:  # exited and reaped by the template, not left as zombies
+        assert not os.path.exists(f"/proc/{pid}")
     with pytest.raises(RuntimeError, match="shut down"):
         asyncio.run(pool.run(_echo, 1))
 
@@ -141,3 +145,50 @@ def test_a_large_task_waits_for_a_loaded_worker_without_holding_up_the_loop() ->
     result, longest_gap = asyncio.run(main())
     assert isinstance(result, tuple) and result[2] == big
     assert longest_gap < 0.5  # the loop kept running while the worker loaded
+
+
+def _init_once(path: str) -> object:
+    """Records the loading process; the returned callable runs in each worker as it exits."""
+    with open(path, "a", encoding="ascii") as fh:
+        fh.write(f"init {os.getpid()}\n")
+
+    def finish() -> None:
+        with open(path, "a", encoding="ascii") as fh:
+            fh.write(f"exit {os.getpid()}\n")
+
+    return finish
+
+
+def _loaded_by(_: object) -> int:
+    return os.getpid()
+
+
+def test_workers_are_forked_from_one_loaded_template_and_run_its_finaliser(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "log"
+
+    async def main() -> tuple[WorkerPool, list[int]]:
+        pool = WorkerPool(3, _init_once, (str(log),))
+        return pool, list(await asyncio.gather(*(pool.run(_loaded_by, n) for n in range(9))))
+
+    pool, pids = asyncio.run(main())
+    template = pool._template.process.pid
+    workers = {w.pid for w in pool._workers}
+    pool.shutdown()
+    lines = log.read_text(encoding="ascii").split("\n")
+    assert lines.count(f"init {template}") == 1 and sum(line.startswith("init") for line in lines) == 1
+    assert set(pids) <= workers and len(workers) == 3 and template not in workers
+    assert {f"exit {pid}" for pid in workers} <= set(lines)  # each worker ran the finaliser
+
+
+def test_an_unstarted_pool_loads_nothing_and_stops_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    log = tmp_path / "log"
+    pool = WorkerPool(2, _init_once, (str(log),), preload=("json",), start=False)
+    template = pool._template.process
+    time.sleep(0.5)
+    started = time.monotonic()
+    pool.shutdown()
+    assert time.monotonic() - started < 5
+    assert not template.is_alive() and not pool._workers
+    assert not log.exists()  # the initializer never ran
