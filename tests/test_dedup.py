@@ -143,3 +143,30 @@ def test_forked_worker_sinks_store_side_by_side_and_see_each_others_copies(tmp_p
     with StoreSink(url).sessions() as s:
         rows = s.scalars(select(ArticleFingerprint)).all()
     assert len(rows) == 6 and sum(r.duplicate_of_id is None for r in rows) == 1
+
+
+def test_crawl_writers_take_turns_through_the_writer_lock_also_after_a_fork(tmp_path: Path) -> None:
+    """The lock beside the database queues writers in the kernel; a forked worker opens its own
+    (a lock belongs to an open file, which a fork shares: sharing it would not exclude)."""
+    import os
+    import time
+
+    from crawler.failures import STORE
+
+    url = fresh_db(tmp_path / "pw.db")
+    sink = StoreSink(url)
+    assert sink.write_lock.path == f"{tmp_path / 'pw.db'}-writer.lock"
+    with sink.write_lock():
+        pid = os.fork()
+        if pid == 0:  # a worker forked while the parent writes
+            started = time.monotonic()
+            sink.error("news", "http://a.cn/1.html", STORE, "in the child")  # waits for the parent
+            os._exit(0 if time.monotonic() - started >= 0.4 else 1)
+        time.sleep(0.6)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    from store.models import CrawlError
+
+    with sink.sessions() as s:
+        assert [e.reason for e in s.scalars(select(CrawlError))] == ["in the child"]
+    sink.close()
