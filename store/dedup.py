@@ -120,7 +120,7 @@ class FingerprintIndex:
         transactions one at a time (the crawl begins them IMMEDIATE) and hands out ids in that
         order, so reading ids above the highest one seen, inside the caller's transaction,
         misses nothing committed before it."""
-        rows = session.execute(_NEWER_FINGERPRINTS, {"last": self._last_id})
+        rows = session.connection().execute(_NEWER_FINGERPRINTS, {"last": self._last_id})
         for article_id, value, duplicate_of in rows:
             if duplicate_of is None:
                 self._put(article_id, int(value, 16))
