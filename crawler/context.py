@@ -29,8 +29,8 @@ from crawler.failures import EXTRACT_ERROR, STORE
 from crawler.items import ArticleSink, FetchedArticle, RawPage, SourceStats
 from crawler.sources import SourceConfig
 from crawler.state import PageState, StatefulSink, utcnow
-from crawler.work import WORKER_MODULES, Processed, init_worker, process_page
-from crawler.workerpool import WorkerDied, WorkerPool
+from crawler.work import Processed, init_worker, process_page, worker_modules
+from crawler.workerpool import WorkerDied, WorkerPool, WorkerTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class CrawlContext:
         sink_factory: Callable[[], ArticleSink],
         source_names: list[str],
         workers: int | None = None,
+        template: WorkerTemplate | None = None,
     ):
         self.sink_factory = sink_factory
         self.stats: dict[str, SourceStats] = {name: SourceStats() for name in source_names}
@@ -59,6 +60,7 @@ class CrawlContext:
         self.known: dict[str, PageState] = {}
         self._updates: list[PageState] = []
         self._pool: WorkerPool | None = None
+        self._template = template  # the workers' template, when the parent process started it
         self._writer: ThreadPoolExecutor | None = None
         self._open_spiders = 0
 
@@ -96,8 +98,9 @@ class CrawlContext:
         if self._pool is not None or self.workers <= 0 or self.sink is None:
             return
         factory = getattr(self.sink, "worker_factory", None)
-        preload = WORKER_MODULES + tuple(getattr(factory, "preload", ()))
-        self._pool = WorkerPool(self.workers, init_worker, (factory,), preload=preload, start=False)
+        self._pool = WorkerPool(
+            self.workers, init_worker, (factory,), preload=worker_modules(factory), start=False, template=self._template
+        )
 
     def start_workers(self) -> None:
         """Load the workers' state and fork them, if not yet: called when the first article

@@ -54,6 +54,12 @@ class Processed:
 WORKER_MODULES = ("crawler.extract", "crawler.attachments")
 
 
+def worker_modules(sink_factory: object) -> tuple[str, ...]:
+    """What the workers' template imports ahead: the extraction stack and what the sink's
+    worker side names in its ``preload`` attribute (parkwatch's store: the NLP)."""
+    return WORKER_MODULES + tuple(getattr(sink_factory, "preload", ()))
+
+
 def init_worker(sink_factory: Callable[[], ArticleSink] | None) -> Callable[[], None] | None:
     """Pool initializer, run once in the workers' template before they are forked: build the
     workers' sink when the crawl's sink offers one. Each worker closes it when it exits."""

@@ -101,7 +101,7 @@ def test_shutdown_stops_the_processes() -> None:
 
     pool = asyncio.run(main())
     pids = [w.pid for w in pool._workers]
-    template = pool._template.process
+    template = pool._template.handle.process
     assert all(pids) and template.is_alive()
     pool.shutdown()
     assert not template.is_alive()
@@ -171,7 +171,7 @@ def test_workers_are_forked_from_one_loaded_template_and_run_its_finaliser(tmp_p
         return pool, list(await asyncio.gather(*(pool.run(_loaded_by, n) for n in range(9))))
 
     pool, pids = asyncio.run(main())
-    template = pool._template.process.pid
+    template = pool._template.handle.process.pid
     workers = {w.pid for w in pool._workers}
     pool.shutdown()
     lines = log.read_text(encoding="ascii").split("\n")
@@ -185,10 +185,34 @@ def test_an_unstarted_pool_loads_nothing_and_stops_at_once(tmp_path) -> None:  #
 
     log = tmp_path / "log"
     pool = WorkerPool(2, _init_once, (str(log),), preload=("json",), start=False)
-    template = pool._template.process
+    template = pool._template.handle.process
     time.sleep(0.5)
     started = time.monotonic()
     pool.shutdown()
     assert time.monotonic() - started < 5
     assert not template.is_alive() and not pool._workers
     assert not log.exists()  # the initializer never ran
+
+
+def _niceness(_: object) -> int:
+    return os.nice(0)
+
+
+def test_a_template_started_ahead_is_used_and_workers_yield_the_cpu_to_the_crawl() -> None:
+    """The crawl's parent starts the template beside the crawl process (crawler.runner); the
+    pool takes it over instead of spawning one, and its workers run at a lower priority."""
+    from crawler.workerpool import WORKER_NICENESS, WorkerTemplate
+
+    template = WorkerTemplate.spawn(("json",))
+    assert template.process is not None
+
+    async def main() -> tuple[WorkerPool, list[int]]:
+        pool = WorkerPool(2, template=template)
+        return pool, list(await asyncio.gather(*(pool.run(_niceness, n) for n in range(4))))
+
+    pool, niceness = asyncio.run(main())
+    assert pool._template.handle is template
+    pool.shutdown()
+    template.process.join(timeout=10)
+    assert not template.process.is_alive()
+    assert set(niceness) == {min(os.nice(0) + WORKER_NICENESS, 19)}
