@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -15,6 +16,7 @@ _TRACKING_EXACT = frozenset(
 _INDEX_RE = re.compile(r"/(?:index|default)\.(?:html?|shtml|jsp|php|aspx?)$", re.I)
 
 
+@functools.lru_cache(maxsize=16384)
 def canonical_url(url: str) -> str:
     """w3lib-canonical URL without fragment and without ``utm_*``/click-id parameters.
 
@@ -22,6 +24,10 @@ def canonical_url(url: str) -> str:
     ``?utm_source=rss``) and from a listing page is recognised as one. ``http`` and ``https``
     are one page (the key always says ``https``), and so are a directory and its
     ``index.html``. It is a key, not an address: requests go to the URL as found.
+
+    Cached: a crawl asks for the key of one URL about five times (listing link, request,
+    response, crawl state), and w3lib's canonicalisation is the costliest part of handling a
+    link in the crawl process.
     """
     parts = urlsplit(url)
     if parts.scheme.lower() == "http":
