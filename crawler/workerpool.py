@@ -180,6 +180,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._started = False
         self._closed = False
+        self._broken: str | None = None  # why no worker can be started any more
         self._respawns_left = MAX_RESPAWNS * size
         self._template = self._spawn_template() if template is None else _Template(template)
         self._watch_template(self._template)
@@ -199,21 +200,34 @@ class WorkerPool:
             return
         self._started = True
         self._watch_template(self._template)
-        self._template.conn.send(("init", self._init))
+        self._send_init()
         for _ in range(self.size):
             self._workers.append(self._fork())
 
+    def _send_init(self) -> None:
+        try:
+            self._template.conn.send(("init", self._init))
+        except (OSError, ValueError):  # the template is gone: start another
+            self._template_lost(self._template)
+
     def _fork(self) -> _Worker:
-        """Ask the template for a worker; usable at once (tasks wait in its pipe)."""
+        """Ask the template for a worker; usable at once (tasks wait in its pipe). Should the
+        template be gone, another is started and asked; failing that, the worker's pipe is
+        closed and the worker is counted lost like any other."""
         ours, theirs = self._context.Pipe(duplex=True)
         worker = _Worker(ours)
-        template = self._template
         try:
-            template.conn.send(("fork",))
-            send_handle(template.conn, theirs.fileno(), template.handle.pid)
-            template.forking.append(worker)
-        except (OSError, ValueError):  # the template is gone: the pipe reports EOF below
-            pass
+            for _ in range(2):
+                template = self._template
+                if not template.alive:
+                    break
+                try:
+                    template.conn.send(("fork",))
+                    send_handle(template.conn, theirs.fileno(), template.handle.pid)
+                    template.forking.append(worker)
+                    break
+                except (OSError, ValueError):
+                    self._template_lost(template)
         finally:
             theirs.close()  # the worker holds the only other end: EOF means it is gone
         self._watch_worker(worker)
@@ -243,6 +257,8 @@ class WorkerPool:
         """Run ``fn(*args)`` in a worker (``fn`` and ``args`` picklable); its result or error."""
         if self._closed:
             raise RuntimeError("the worker pool is shut down")
+        if self._broken is not None and not any(w.alive for w in self._workers):
+            raise WorkerDied(self._broken)
         self.start()
         data = bytes(ForkingPickler.dumps((fn, args)))
         loop = asyncio.get_running_loop()
@@ -337,6 +353,8 @@ class WorkerPool:
 
         Workers it had forked live on; those it had not yet forked see their pipe closed and
         are replaced from the new template."""
+        if not template.alive:
+            return
         template.alive = False
         if template.watched is not None:
             template.watched.remove_reader(template.conn.fileno())
@@ -353,15 +371,16 @@ class WorkerPool:
         logger.warning("%s; starting another", reason)
         self._template = self._spawn_template()
         if self._started:
-            self._template.conn.send(("init", self._init))
+            self._send_init()
 
     def _fail_queue_if_no_worker(self, reason: str) -> None:
         if any(w.alive for w in self._workers):
             return
+        self._broken = f"no worker left: {reason}"
         while self._queue:
             future = self._queue.popleft()[1]
             if not future.done():
-                future.set_exception(WorkerDied(f"no worker left: {reason}"))
+                future.set_exception(WorkerDied(self._broken))
 
     # --- shutdown -------------------------------------------------------------------------
 

@@ -216,3 +216,38 @@ def test_a_template_started_ahead_is_used_and_workers_yield_the_cpu_to_the_crawl
     template.process.join(timeout=10)
     assert not template.process.is_alive()
     assert set(niceness) == {min(os.nice(0) + WORKER_NICENESS, 19)}
+
+
+def _exit_template() -> None:
+    os._exit(7)  # the template dies while loading (as if killed by the OOM killer)
+
+
+def test_a_lost_template_is_replaced_and_one_that_keeps_dying_fails_tasks_instead_of_hanging() -> None:
+    import signal
+    import time
+
+    async def killed_before_start() -> object:
+        pool = WorkerPool(1, _init, ("again",), start=False)
+        try:
+            os.kill(pool._template.handle.pid, signal.SIGKILL)
+            time.sleep(0.3)
+            return await asyncio.wait_for(pool.run(_echo, 5), 60)
+        finally:
+            pool.shutdown()
+
+    result = asyncio.run(killed_before_start())
+    assert isinstance(result, tuple) and result[0] == "again" and result[2] == 5
+
+    async def always_dying() -> list[object]:
+        pool = WorkerPool(1, _exit_template)
+        try:
+            return [
+                (await asyncio.wait_for(asyncio.gather(pool.run(_echo, n), return_exceptions=True), 60))[0]
+                for n in range(6)
+            ]
+        finally:
+            pool.shutdown()
+
+    outcomes = asyncio.run(always_dying())
+    assert all(isinstance(outcome, WorkerDied) for outcome in outcomes)
+    assert "no worker left" in str(outcomes[-1])  # given up: told at once, not left waiting
