@@ -8,6 +8,7 @@ runner is tested separately, twice in a row.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import socket
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from crawler.errors import CrawlFailed
-from crawler.items import SourceStats
+from crawler.items import FetchedArticle, SourceStats
 from crawler.runner import run_crawl, run_crawl_in_subprocess
 from crawler.settings import CrawlSettings, default_user_agent, scrapy_settings
 from crawler.sources import SourceConfig
@@ -336,3 +337,39 @@ def test_subprocess_failure_raises_crawl_failed(site_server: SiteServer) -> None
         run_crawl_in_subprocess(sources, TEST_SETTINGS, _exploding_factory)
     with pytest.raises(CrawlFailed, match="picklable"):
         run_crawl_in_subprocess(sources, TEST_SETTINGS, lambda: RecordingSink())
+
+
+class CrashingWorkerSink(JsonLinesSink):
+    """A sink with a worker side, like parkwatch's store: articles are stored in the crawl's
+    workers, and the worker that stores a page named ``crash…`` dies on the spot (as a crash
+    in a C extension or the out-of-memory killer would end it)."""
+
+    def __init__(self, path: str, in_worker: bool = False) -> None:
+        super().__init__(path)
+        if not in_worker:
+            self.worker_factory = functools.partial(CrashingWorkerSink, path, True)
+
+    def article(self, item: FetchedArticle) -> str:
+        if "/crash" in item.url:
+            import os
+
+            os._exit(9)
+        return super().article(item)
+
+
+def test_a_worker_that_dies_fails_only_its_page_and_the_crawl_goes_on(site_server: SiteServer, tmp_path: Path) -> None:
+    names = ["/a.html", "/crash.html", "/b.html", "/c.html", "/d.html"]
+    for n, name in enumerate(names):
+        site_server.write(name, article_html(f"第{n}篇", zh_paragraphs(n), "2020年9月21日 10:30"))
+    sources = [SourceConfig("pages", "zh", "page", tuple(site_server.url(p) for p in names))]
+    out = tmp_path / "sink.jsonl"
+    settings = dataclasses.replace(TEST_SETTINGS, workers=1)  # one worker: the others queue behind the crash
+
+    stats = run_crawl_in_subprocess(sources, settings, functools.partial(CrashingWorkerSink, str(out)))["pages"]
+
+    assert stats.pages_fetched == 5 and stats.articles_new == 4 and stats.errors == {"extract_error": 1}
+    records = read_jsonl(out)
+    stored = {str(r["url"]).replace(site_server.base, "") for r in records if r["type"] == "article"}
+    assert stored == {"/a.html", "/b.html", "/c.html", "/d.html"}
+    [error] = [r for r in records if r["type"] == "error"]
+    assert str(error["url"]).endswith("/crash.html") and "worker process" in str(error["reason"])
