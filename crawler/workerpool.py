@@ -328,10 +328,7 @@ class WorkerPool:
         the ones queued behind it in the pipe were never started and go to the next worker."""
         if not worker.alive:
             return
-        worker.alive = False
-        if worker.watched is not None:
-            worker.watched.remove_reader(worker.conn.fileno())
-        worker.conn.close()
+        _hang_up(worker)
         if worker.pending:
             _, running = worker.pending.popleft()
             if not running.done():
@@ -355,10 +352,7 @@ class WorkerPool:
         are replaced from the new template."""
         if not template.alive:
             return
-        template.alive = False
-        if template.watched is not None:
-            template.watched.remove_reader(template.conn.fileno())
-        template.conn.close()
+        _hang_up(template)
         template.forking.clear()
         reason = template.handle.exit_reason()
         if self._closed:
@@ -421,6 +415,14 @@ class WorkerPool:
                 worker.conn.close()
             for _, future in worker.pending:
                 future.cancel()
+
+
+def _hang_up(process: _Worker | _Template) -> None:
+    """Mark a worker or template gone: stop watching its pipe and close it."""
+    process.alive = False
+    if process.watched is not None:
+        process.watched.remove_reader(process.conn.fileno())
+    process.conn.close()
 
 
 # --- the template process ------------------------------------------------------------------
