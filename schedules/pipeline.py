@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,9 +93,11 @@ class WriterLock:
     transaction queues them in the kernel instead. Writers outside the crawl (the digest, the
     CLI) do not take it; SQLite's own locking still keeps them all correct.
 
-    A lock is per open file description, which a fork shares: the file is opened once per
-    process, after any fork. Without fcntl (not POSIX), for another database, or when the
-    file cannot be created, the lock does nothing.
+    An flock belongs to an open file description, which a fork shares and the threads of a
+    process share: the file is opened once per process, after any fork, and the threads of one
+    process (the crawl process's writer thread and its inline fallback) take turns on a
+    thread lock first. Without fcntl (not POSIX), for another database, or when the file cannot
+    be created, only the thread lock is taken.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -102,24 +105,27 @@ class WriterLock:
         self.path = f"{database}-writer.lock" if database and database != ":memory:" and fcntl else None
         self._fd: int | None = None
         self._pid = 0
+        self._threads = threading.Lock()
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
         fd = self._open()
-        if fd is None:
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        with self._threads:
+            if fd is None:
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _open(self) -> int | None:
-        if self.path is None:
-            return None
         if self._pid != os.getpid():  # first use, or first use after a fork
             self._pid = os.getpid()
+            self._threads = threading.Lock()  # one held by another thread at the fork stays held
+            if self.path is None:
+                return None
             try:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError as exc:

@@ -170,3 +170,32 @@ def test_crawl_writers_take_turns_through_the_writer_lock_also_after_a_fork(tmp_
     with sink.sessions() as s:
         assert [e.reason for e in s.scalars(select(CrawlError))] == ["in the child"]
     sink.close()
+
+
+def test_threads_of_one_process_also_take_turns_through_the_writer_lock(tmp_path: Path) -> None:
+    """An flock does not exclude two threads sharing its file; the thread lock does."""
+    import threading
+    import time
+
+    sink = StoreSink(fresh_db(tmp_path / "pw.db"))
+    inside = threading.Event()
+    waited: list[float] = []
+
+    def holder() -> None:
+        with sink.write_lock():
+            inside.set()
+            time.sleep(0.5)
+
+    def second() -> None:
+        inside.wait(5)
+        started = time.monotonic()
+        with sink.write_lock():
+            waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    sink.close()
+    assert waited and waited[0] >= 0.3
