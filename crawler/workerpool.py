@@ -525,15 +525,17 @@ def _worker_main(conn: Connection, failure: BaseException | None, finaliser: Cal
             if call is None:
                 break
             if failure is not None:
-                conn.send((False, failure))
-                continue
-            fn, args = call
-            try:
-                result: tuple[bool, Any] = (True, fn(*args))
-            except BaseException as exc:  # noqa: BLE001 - the caller gets it
-                result = (False, exc)
+                result: tuple[bool, Any] = (False, failure)
+            else:
+                fn, args = call
+                try:
+                    result = (True, fn(*args))
+                except BaseException as exc:  # noqa: BLE001 - the caller gets it
+                    result = (False, exc)
             try:
                 conn.send(result)
+            except OSError:  # the crawl process is gone: nobody to answer
+                break
             except Exception as exc:  # noqa: BLE001 - e.g. an exception that does not pickle
                 conn.send((False, RuntimeError(f"{type(result[1]).__name__}: {result[1]!r} ({exc!r})")))
         if finaliser is not None:

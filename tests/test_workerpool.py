@@ -251,3 +251,52 @@ def test_a_lost_template_is_replaced_and_one_that_keeps_dying_fails_tasks_instea
     outcomes = asyncio.run(always_dying())
     assert all(isinstance(outcome, WorkerDied) for outcome in outcomes)
     assert "no worker left" in str(outcomes[-1])  # given up: told at once, not left waiting
+
+
+def _sleep_echo(value: object) -> object:
+    import time
+
+    time.sleep(0.5)
+    return value
+
+
+def test_workers_and_template_end_quietly_when_the_crawl_process_dies() -> None:
+    """Killed crawl process (out of memory, SIGKILL): its workers finish the page in hand, find
+    nobody to answer and exit; the template reaps them and exits. No process left, no traceback."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    script = (
+        "import asyncio, os, sys\n"
+        f"sys.path[:0] = [{str(here.parent)!r}, {str(here)!r}]\n"
+        "from crawler.workerpool import WorkerPool\n"
+        "from test_workerpool import _sleep_echo\n"
+        "async def main():\n"
+        "    pool = WorkerPool(2)\n"
+        "    tasks = [asyncio.ensure_future(pool.run(_sleep_echo, n)) for n in range(6)]\n"
+        "    while not all(w.pid for w in pool._workers):\n"
+        "        await asyncio.sleep(0.05)\n"
+        "    await asyncio.sleep(0.3)\n"
+        "    print(pool._template.handle.pid, *(w.pid for w in pool._workers), flush=True)\n"
+        "    os._exit(0)\n"
+        "asyncio.run(main())\n"
+    )
+    crawl = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    pids = [int(p) for p in crawl.stdout.split()]
+    assert len(pids) == 3, crawl.stderr
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 20
+    while any(map(alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(alive, pids))
+    assert "Traceback" not in crawl.stderr and "failed" not in crawl.stderr, crawl.stderr
