@@ -93,8 +93,9 @@ class CrawlContext:
         return self.sink
 
     def _prepare_workers(self) -> None:
-        """Spawn the workers' template, which imports the extraction and NLP modules while
-        Scrapy starts up; nothing is loaded until :meth:`start_workers`."""
+        """Set up the worker pool around its template (the one the parent process started, or
+        one spawned now), which imports the extraction and NLP modules while Scrapy starts up;
+        nothing is loaded until :meth:`start_workers`."""
         if self._pool is not None or self.workers <= 0 or self.sink is None:
             return
         factory = getattr(self.sink, "worker_factory", None)
@@ -194,7 +195,7 @@ class CrawlContext:
             status = await loop.run_in_executor(self._writer, self.article, done.article)
         else:
             status = self.article(done.article)
-        if status is not None and done.digest is not None:
+        if status is not None:
             old = self.state(raw.canonical_url) or PageState(raw.canonical_url, raw.source, "article")
             self.remember(
                 old.after_check(

@@ -111,7 +111,7 @@ class Config:
     contact: str = ""  # put in the User-Agent so site operators can reach you
     digest_dir: Path | None = None  # where scheduled digests go; default data_dir/digests
     download_delay: float = 0.5
-    workers: int | None = None  # crawl worker processes (~160 MB each); None: one per CPU
+    workers: int | None = None  # crawl worker processes (~65 MB each, see README); None: one per CPU
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     config_file: Path | None = None  # the file these settings came from (set by load_config)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
