@@ -117,6 +117,14 @@ class EntityMention:
     company: str | None = None       # PARK: company id when known
     company_name: str | None = None  # PARK: lead company surface name (known or not)
     batch: int | None = None
+    #: PARK with new=True: a doubtful find (programme suffix, but no batch or list context, or
+    #: a lead name that is neither a known company nor company-worded). Stored as a candidate
+    #: for review; never alerted by itself.
+    candidate: bool = False
+    #: PARK with new=True: how sure the find is, 0..1 (>= 0.7 alerts; below is a candidate)
+    confidence: float | None = None
+    #: PARK with new=True: why it is new, e.g. ("standard-form", "list", "batch:2", "company-word")
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass
