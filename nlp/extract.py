@@ -83,7 +83,10 @@ from .patterns import (
     find_batch,
 )
 from .sentences import Sentences
+from .novelty import ANNOUNCE_RE, Judgement, judge
 from .xling import NameMatcher
+from .en_parks import EnParkForms
+from .zh_parks import ZhParkForms
 
 PARK, CITY, COMPANY = "PARK", "CITY", "COMPANY"
 _PROGRAMME_RE = re.compile(r"示范园区|(?i:demonstration\s+parks?)")
@@ -99,6 +102,10 @@ _EN_LEAD_AFTER_RE = re.compile(r",?\s+(?:which|that)\s+(?:leads|runs|operates)\b
 #: Tokens after which a company name starts, beside the park-prefix stop list.
 _COMPANY_STOP = {"宣布", "表示", "称", "牵头", "提供", "联合", "携手", "签约", "签署", "投资", "设立", "成立",
                  "旗下", "下属", "控股", "收购", "公告", "发布", "显示", "介绍", "透露"}
+_ASCII_WORD_RE = re.compile(r"[A-Za-z]{2}")
+#: English sentences on normalised text, for list reading (a full stop before a capital or a
+#: line end; "Co., Ltd." and "Feb. 27" stay inside).
+_EN_SENTENCE_RE = re.compile(r"[^\n]+?(?:[.!?](?=\s+[A-Z\"']|\s*$)|(?=\n)|$)", re.M)
 _CITY_BLOCKERS_RE = re.compile(r"孙中山|中山(?:大学|路|公园|纪念|装|陵|舰|医院)")
 
 
@@ -143,6 +150,9 @@ class _Hit:
     company_name: str | None = None
     company_span: tuple[int, int] | None = None   # normalised span of company_name
     batch: int | None = None
+    features: set[str] = dataclasses.field(default_factory=set)   # new parks: the evidence
+    lead_of_new: bool = False     # COMPANY: the unknown lead name of a new park (kept with it)
+    judgement: Judgement | None = None
 
 
 class Extractor:
@@ -163,16 +173,25 @@ class Extractor:
         self._en = spacy.blank("en")
         self._xling = NameMatcher()
         self._words: set[str] = set()
+        self._en_forms = EnParkForms(company_named=lambda n: self._company_by_name.get(norm(n)),
+                                     city_named=lambda n: self._city_free.get(norm(n)))
+        self._zh_forms = ZhParkForms(self._jieba, company_in=self._company_in, slot_city=self._slot_city,
+                                     city_named=lambda n: self._city_free.get(norm(n)))
         self._index_cities_companies()
         self._index_parks()
 
     # ------------------------------------------------------------------ indexes
 
-    def _add_words(self, names: Iterable[str]) -> None:
+    def _add_words(self, names: Iterable[str], tag: str = "nt") -> None:
+        """Make names single words for jieba, tagged (nt organisation, ns place) so the park
+        forms' left-edge rules never cut inside them."""
+        tags = {}
         for n in names:
             if has_cjk(n) and len(n) > 1 and n not in self._words:
                 self._words.add(n)
                 self._jieba.add_word(n)
+                tags[n] = tag
+        self._zh_forms.add_words(tags)
 
     def _index_cities_companies(self) -> None:
         self._city_free: dict[str, City] = {}   # names safe in free text
@@ -204,7 +223,7 @@ class Extractor:
             rf"(?P<co>{co_alt})(?P<park>(?:'s)?\s+(?:(?:5G|demonstration|pilot|showcase|flagship)\s+)*park)(?![A-Za-z])"
             r"(?:\s+in\s+(?P<city>[A-Z][A-Za-z']+))?")
 
-        self._add_words(self._city_free)
+        self._add_words(self._city_free, "ns")
         self._add_words(self._company_by_name)
 
     def _index_parks(self) -> None:
@@ -265,23 +284,41 @@ class Extractor:
                              city=co.city))
 
         out: list[EntityMention] = []
-        for h in _resolve_overlaps(hits):
+        dropped: set[tuple[int, int]] = set()     # lead-name spans of finds judged no park
+        kept = _resolve_overlaps(hits)
+        for h in kept:
+            if h.type != PARK or not h.new:
+                continue
+            start, _end = nt.span(h.nstart, h.nend)
+            batch = h.batch if h.batch is not None else self._context_batch(sents, start)
+            features = set(h.features)
+            if ANNOUNCE_RE.search(sents.around(start)):
+                features.add("announcement")
+            j = judge(features, batch)
+            if j is None:
+                dropped.add(h.company_span or (h.nstart, h.nend))
+                h.type = "DROP"
+                continue
+            h.batch, h.judgement = batch, j
+        for h in kept:
+            if h.type == "DROP" or (h.lead_of_new and (h.nstart, h.nend) in dropped):
+                continue
             start, end = nt.span(h.nstart, h.nend)
             if doc is not None and not has_cjk(text[start:end]) and doc.char_span(start, end) is None:
                 continue   # not on token boundaries, e.g. "Gree" in "Gree.com"
-            batch = h.batch
-            if h.type == PARK and h.new and batch is None:
-                batch = self._context_batch(sents, start)
             company_name = h.company_name
             if h.company_span is not None:
                 cs, ce = nt.span(*h.company_span)
                 company_name = text[cs:ce]
+            j = h.judgement
             out.append(EntityMention(
                 type=h.type, text=text[start:end], start=start, end=end, id=h.id,
                 name_zh=h.name_zh, name_en=h.name_en, new=h.new, sentence=sents.around(start),
                 city=h.city if h.type == PARK else None,
                 company=h.company if h.type == PARK else None,
-                company_name=company_name if h.type == PARK else None, batch=batch,
+                company_name=company_name if h.type == PARK else None, batch=h.batch,
+                candidate=j.candidate if j else False, confidence=j.confidence if j else None,
+                evidence=j.evidence if j else (),
             ))
         out.sort(key=lambda m: (m.start, -m.end, m.type))
         return self._lead_companies(out, sents)
@@ -461,131 +498,102 @@ class Extractor:
         return None, 0
 
     def _zh_standard_parks(self, nt: Normalized) -> list[_Hit]:
-        s = nt.text
+        """Standard-form Chinese park names (nlp.zh_parks), linked to a known park or new."""
         hits: list[_Hit] = []
-        floor = 0
-        for m in ZH_PARK_RE.finditer(s):
-            j = m.start()
-            while j > floor and s[j - 1] in " \t":
-                j -= 1
-            k = j
-            while k > floor and s[k - 1] not in ZH_DELIMITERS and j - k < 3 * MAX_PREFIX:
-                k -= 1
-            prefix = self._strip_zh_prefix(s[k:j])
-            slot_city, slot_len = self._slot_city(m.group("slot"))
-            end = m.end() if slot_city else m.start("slot") - 1 if m.group("slot") else m.end()
-            floor = end
-            if prefix is None:
-                continue
-            rel, tokens_at = prefix
-            name = s[k + rel:j]
-            co, cut = self._company_in(name, tokens_at)
+        for slot in self._zh_forms.find(nt):
+            name, pstart = slot.name, slot.start
+            co = slot.company
             if co is not None:
-                rel += cut
-                name = name[cut:]
-            pstart = k + rel
+                pstart += slot.company_cut
+                name = name[slot.company_cut:]
             prefix_city, rest = self._leading_city(name)
-            city = slot_city.id if slot_city else prefix_city.id if prefix_city else None
+            city_obj = slot.slot_city or slot.row_city or prefix_city
+            city = city_obj.id if city_obj else None
             known = (self._link([name + ZH_SUFFIX, rest + ZH_SUFFIX], co, city)
                      or (self._xlink_zh(rest, city) if co is None else None))
             if known is not None:
-                hits.append(self._known_park_hit(known, pstart, end, "zh",
-                                                 company_span=(pstart, j)))
+                hits.append(self._known_park_hit(known, pstart, slot.tail_end, "zh",
+                                                 company_span=(pstart, slot.end)))
             else:
+                lead = rest if prefix_city is not None and len(rest) >= 2 else name
+                lead_start = slot.end - len(lead)
                 en = None
                 if co is not None:
                     en = f"{co.name_en} {EN_SUFFIX}"
                     cobj = self.kb.cities.get(city) if city else None
                     en += f" ({cobj.name_en})" if cobj else ""
-                hits.append(_Hit(PARK, pstart, end, None, name + ZH_SUFFIX, en, True, city,
-                                 co.id if co else None, name, (pstart, j), None))
-            if slot_city is not None:
-                ss = m.start("slot")
-                se = ss + slot_len
-                hits.append(_Hit(CITY, ss, se, slot_city.id, slot_city.name_zh, slot_city.name_en))
+                features = set(slot.features) | {"standard-form"}
+                if co is not None:
+                    features.add("known-company")
+                if slot.row_city is not None and slot.slot_city is None:
+                    features.add("row-city")
+                hits.append(_Hit(PARK, lead_start, slot.tail_end, None, lead + ZH_SUFFIX, en, True, city,
+                                 co.id if co else None, lead, (lead_start, slot.end), None,
+                                 features=features))
+                if co is None:
+                    hits.append(_Hit(COMPANY, lead_start, slot.end, None, lead, None, lead_of_new=True))
+            if slot.slot_city is not None and slot.slot_span is not None:
+                c = slot.slot_city
+                hits.append(_Hit(CITY, *slot.slot_span, c.id, c.name_zh, c.name_en))
         return hits
-
-    def _strip_zh_prefix(self, raw: str) -> tuple[int, list[int]] | None:
-        """Where the company name starts in ``raw`` and the token starts after it, or None.
-
-        Drops everything up to the last filler/verb token, then leading place/batch/quantity
-        words; rejects what is left if it only names the programme or a bare city.
-        """
-        if not raw:
-            return None
-        tokens = self._jieba.lcut(raw)
-        starts, pos = [], 0
-        for t in tokens:
-            starts.append(pos)
-            pos += len(t)
-        first = 0
-        for i, t in enumerate(tokens):
-            if t in ZH_STOP_TOKENS:
-                first = i + 1
-        while first < len(tokens) and (tokens[first] in ZH_STOP_TOKENS
-                                       or ZH_LEADING_NOISE_RE.match(tokens[first])):
-            first += 1
-        while first < len(tokens) and len(raw) - starts[first] > MAX_PREFIX:
-            first += 1
-        if first >= len(tokens):
-            return None
-        rel = starts[first]
-        name = raw[rel:]
-        if (len(name) < 2 or name in ZH_GENERIC_PREFIXES or ZH_COUNT_END_RE.search(name)
-                or not re.search(r"[\u4e00-\u9fffA-Za-z]", name)):
-            return None
-        if self._city_free.get(name) is not None or self._city_free.get(name.removesuffix("市")):
-            return None   # "东莞5G+工业互联网应用示范园区" names the city's parks in general
-        return rel, [st - rel for st in starts[first:]]
 
     def _en_standard_parks(self, nt: Normalized) -> list[_Hit]:
+        """English park forms (nlp.en_parks): formal names, lists of companies with their
+        cities, possessives; each linked to a known park or judged new."""
         s = nt.text
-        hits: list[_Hit] = []
-        for m in EN_PARK_RE.finditer(s):
-            words = m.group("prefix").split()
-            offs = [m.start("prefix") + o.start() for o in re.finditer(r"\S+", m.group("prefix"))]
-            # A known company name wins over the stop list: "China" opens sentences, but also
-            # "China Construction Steel Structure"; and over capitalisation ("vivo").
-            co = None
-            for i in range(len(words)):
-                co = self._company_by_name.get(" ".join(words[i:]))
-                if co is not None:
-                    words, offs = words[i:], offs[i:]
-                    break
-            if co is None:   # the name is the run of capitalised words before the suffix
-                i = len(words)
-                while i > 0 and words[i - 1][:1].isupper():
-                    i -= 1
-                words, offs = words[i:], offs[i:]
-            while co is None and words and words[0] in EN_PREFIX_STOP:
-                words, offs = words[1:], offs[1:]
-            if not words:
+        if not _ASCII_WORD_RE.search(s):
+            return []
+        sentences = [(m.start(), m.end()) for m in _EN_SENTENCE_RE.finditer(s)]
+        slots = self._en_forms.formal(s)
+        taken = {i for sl in slots for i in range(sl.start, sl.tail_end)}
+        for sl in self._en_forms.possessive(s) + self._en_forms.lists(s, sentences):
+            if sl.start in taken or sl.end - 1 in taken:
                 continue
-            name = " ".join(words)
-            pstart, pend_name = offs[0], m.end("prefix")
-            slot_city, slot_len = self._slot_city(m.group("slot"))
-            end = m.end("slot") + 1 if slot_city else m.end("park")
-            in_city = self._city_free.get(m.group("incity") or "")
+            taken.update(range(sl.start, sl.end))
+            slots.append(sl)
+        hits: list[_Hit] = []
+        for sl in slots:
+            name, co = sl.name.strip(), sl.company
             prefix_city, rest = self._leading_city(name)
-            city_obj = slot_city or in_city or prefix_city
+            city_obj = sl.city or prefix_city
             city = city_obj.id if city_obj else None
-            known = self._link([f"{name} {EN_SUFFIX}"], co, city) or self._xlink_en(rest, city)
+            known = (self._link([f"{name} {EN_SUFFIX}"], co, city)
+                     or (self._xlink_en(rest, city) if co is None else None))
+            if known is None and co is None:
+                known = self._found_by_lead(name, city)
             if known is not None:
-                hits.append(self._known_park_hit(known, pstart, end, "en",
-                                                 company_span=(pstart, pend_name)))
-            elif m.group("demo") or slot_city:
-                # only the formal name makes a new park: "X's 5G + Industrial Internet park" is
-                # how a known park is referred to, not how the programme names a member
-                cobj = self.kb.cities.get(city) if city else None
-                en = f"{co.name_en if co else name} {EN_SUFFIX}" + (f" ({cobj.name_en})" if cobj else "")
-                zh = f"{co.name_zh}{ZH_SUFFIX}" if co else None
-                hits.append(_Hit(PARK, pstart, end, None, zh, en, True, city,
-                                 co.id if co else None, name, (pstart, pend_name), None))
-            if slot_city is not None:
-                ss = m.start("slot")
-                se = ss + slot_len
-                hits.append(_Hit(CITY, ss, se, slot_city.id, slot_city.name_zh, slot_city.name_en))
+                hits.append(self._known_park_hit(known, sl.start, sl.tail_end, "en",
+                                                 company_span=(sl.start, sl.end)))
+                continue
+            if co is not None and self._parks_by_company.get(co.id):
+                continue      # a lead company's other park in another city is not guessed
+            features = set(sl.features) | {"english"}
+            if co is not None:
+                features.add("known-company")
+            elif re.search(r"\b(?:Group|Co|Ltd|Corporation|Holdings|Company)\b", name):
+                features.add("company-word")
+            else:
+                features.add("industry-word")     # a capitalised proper name
+            if not sl.formal and "en-list" not in features and not sl.city:
+                continue
+            cobj = city_obj
+            en = f"{co.name_en if co else name} {EN_SUFFIX}" + (f" ({cobj.name_en})" if cobj else "")
+            zh = f"{co.name_zh}{ZH_SUFFIX}" if co else None
+            hits.append(_Hit(PARK, sl.start, sl.tail_end, None, zh, en, True, city,
+                             co.id if co else None, name, (sl.start, sl.end), None, features=features))
+            if co is None:
+                hits.append(_Hit(COMPANY, sl.start, sl.end, None, None, name, lead_of_new=True))
         return hits
+
+    def _found_by_lead(self, name: str, city: str | None) -> Park | None:
+        """A found park whose lead name is ``name`` ("GAC Aion" → the GAC Aion park)."""
+        key = norm(name).casefold()
+        for p in self.kb.parks.values():
+            if p.id.startswith("park:found:") and (city is None or p.city in (None, city)):
+                lead = re.split(r"\s*5G\s*\+", p.name_en or "")[0].strip()
+                if lead and norm(lead).casefold() == key:
+                    return p
+        return None
 
     def _xlink_en(self, core: str, city: str | None) -> Park | None:
         """The park with a Chinese name that this English name core renders (NameMatcher), if
