@@ -98,10 +98,8 @@ class EnParkForms:
         while n > 0 and (s[words[n - 1][0]].isupper() or s[words[n - 1][0]].isdigit()):
             n -= 1
         run = words[n:]
-        for idx in range(len(run) - 1, -1, -1):
-            if s[run[idx][0]:run[idx][1]] in STOP_WORDS:
-                run = run[idx + 1:]
-                break
+        while run and s[run[0][0]:run[0][1]] in STOP_WORDS:
+            run = run[1:]
         if not run or not any(s[a].isupper() for a, _ in run):
             return None
         return run[0][0], None
@@ -143,12 +141,13 @@ class EnParkForms:
     def possessive(self, s: str) -> list[EnSlot]:
         out: list[EnSlot] = []
         for m in POSSESSIVE_RE.finditer(s):
-            got = self.name_before(s, m.start())
+            name_end = m.start() + (1 if m.group().startswith("s'") else 0)
+            got = self.name_before(s, name_end)
             if got is None:
                 continue
             start, co = got
             city, tail = self._city_after(s, m.end())
-            slot = EnSlot(start, m.start(), tail, s[start:m.start()], city, co)
+            slot = EnSlot(start, name_end, tail, s[start:name_end], city, co)
             if city is not None:
                 slot.features.add("row-city")
             out.append(slot)
@@ -158,7 +157,7 @@ class EnParkForms:
         """Companies listed with their cities after a list anchor, in programme context."""
         out: list[EnSlot] = []
         for n, (a, b) in enumerate(sentences):
-            prev = s[sentences[n - 1][0]:sentences[n - 1][1]] if n else ""
+            prev = " ".join(s[x:y] for x, y in sentences[max(0, n - 2):n])   # two sentences back
             here = s[a:b]
             if not (PROGRAMME_RE.search(here) or PROGRAMME_RE.search(prev) or re.search(r"(?i)\bparks?\b", here)):
                 continue
@@ -188,7 +187,7 @@ class EnParkForms:
                 pe = k
                 led = re.search(r"(?:'s|s')(?:[ \t]+[a-z][a-z\-]*){0,3}[ \t]+park[ \t]*$", s[max(a, k - 60):k])
                 if led:
-                    pe = max(a, k - 60) + led.start()
+                    pe = max(a, k - 60) + led.start() + (1 if led.group().startswith("s'") else 0)
                 got = self.name_before(s, pe, a)
                 if got is None or self._city(s[got[0]:pe]) is not None:
                     break       # "… in Yangjiang and X in Qingyuan": a city ends the chain

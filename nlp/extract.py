@@ -242,6 +242,14 @@ class Extractor:
                 if city is not None and len(rest) >= 3:   # 东莞松湖智造 → 松湖智造示范园区
                     self._park_by_name.setdefault(rest + "示范园区", p)
         self._park_re = alias_regex(self._park_by_name)
+        # lead names of found parks (no KB company): reported as companies from then on
+        self._lead_by_name: dict[str, Park] = {}
+        for p in self.kb.parks.values():
+            if p.company is None and p.id.startswith("park:found:"):
+                for lead in _found_leads(p):
+                    if lead not in self._company_by_name and self._city_free.get(lead) is None:
+                        self._lead_by_name.setdefault(lead, p)
+        self._lead_re = alias_regex(self._lead_by_name)
         self._add_words(self._park_by_name)
 
     def add_park(self, park: Park) -> None:
@@ -270,6 +278,10 @@ class Extractor:
             p = self._park_by_name[m.group()]
             hits.append(self._known_park_hit(p, m.start(), m.end(), lang))
         companies = list(_finditer(self._company_re, nt.text))
+        for m in _finditer(self._lead_re, nt.text):
+            lead = m.group()
+            hits.append(_Hit(COMPANY, m.start(), m.end(), None,
+                             lead if has_cjk(lead) else None, None if has_cjk(lead) else lead))
         hits += self._company_named_parks(nt.text, lang, taken, companies)
         hits += self._unknown_companies(nt, text, lang)
         blocked = {i for m in _CITY_BLOCKERS_RE.finditer(nt.text) for i in range(*m.span())}
@@ -514,6 +526,9 @@ class Extractor:
             if known is not None:
                 hits.append(self._known_park_hit(known, pstart, slot.tail_end, "zh",
                                                  company_span=(pstart, slot.end)))
+                if co is None:
+                    lead = rest if prefix_city is not None and len(rest) >= 2 else name
+                    hits.append(_Hit(COMPANY, slot.end - len(lead), slot.end, None, lead, None))
             else:
                 lead = rest if prefix_city is not None and len(rest) >= 2 else name
                 lead_start = slot.end - len(lead)
@@ -564,6 +579,8 @@ class Extractor:
             if known is not None:
                 hits.append(self._known_park_hit(known, sl.start, sl.tail_end, "en",
                                                  company_span=(sl.start, sl.end)))
+                if co is None:
+                    hits.append(_Hit(COMPANY, sl.start, sl.end, None, None, name))
                 continue
             if co is not None and self._parks_by_company.get(co.id):
                 continue      # a lead company's other park in another city is not guessed
@@ -600,20 +617,24 @@ class Extractor:
         exactly one park of the city matches."""
         if not core:
             return None
-        found = []
+        found: list[Park] = []
+        brand: list[Park] = []
         for p in self.kb.parks.values():
             if not p.name_zh.endswith(ZH_SUFFIX) or (city and p.city and p.city != city):
                 continue
             _c, zcore = self._leading_city(norm(p.name_zh[: -len(ZH_SUFFIX)]))
             if zcore and self._xling.same(zcore, core):
                 found.append(p)
-        return found[0] if len(found) == 1 else None
+            elif zcore and self._xling.same_brand(zcore, core):
+                brand.append(p)
+        return found[0] if len(found) == 1 else brand[0] if not found and len(brand) == 1 else None
 
     def _xlink_zh(self, core: str, city: str | None) -> Park | None:
         """The park known only by an English name that this Chinese name core renders."""
         if not core:
             return None
-        found = []
+        found: list[Park] = []
+        brand: list[Park] = []
         for p in self.kb.parks.values():
             if p.name_zh or not p.name_en or (city and p.city and p.city != city):
                 continue
@@ -621,7 +642,9 @@ class Extractor:
             _c, en_rest = self._leading_city(en_core)
             if en_rest and self._xling.same(core, en_rest.strip()):
                 found.append(p)
-        return found[0] if len(found) == 1 else None
+            elif en_rest and self._xling.same_brand(core, en_rest.strip()):
+                brand.append(p)
+        return found[0] if len(found) == 1 else brand[0] if not found and len(brand) == 1 else None
 
     def _context_batch(self, sents: Sentences, start: int) -> int | None:
         """Batch of a new park: stated in its sentence, or — for a list item / line of its own —
@@ -656,6 +679,18 @@ def _quiet_jieba() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+def _found_leads(p: Park) -> list[str]:
+    """The lead names a found park carries: its Chinese name's core, its English name's."""
+    out = []
+    if p.name_zh.endswith(ZH_SUFFIX) and len(p.name_zh) - len(ZH_SUFFIX) >= 2:
+        out.append(norm(p.name_zh[: -len(ZH_SUFFIX)]))
+    if p.name_en:
+        lead = re.split(r"\s*5G\s*\+", p.name_en)[0].strip()
+        if len(lead) >= 3:
+            out.append(norm(lead))
+    return out
 
 
 def _finditer(pattern: AliasPattern | None, text: str) -> Iterable[re.Match[str]]:

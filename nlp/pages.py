@@ -215,6 +215,7 @@ class PageReport:
     new_found: dict[str, int] = field(default_factory=dict)
     false_new: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
+    duplicate_keys: list[str] = field(default_factory=list)
     batch_right: int = 0
     batch_gold: int = 0
     errors: list[str] = field(default_factory=list)
@@ -323,6 +324,7 @@ def _replay(s: PageSet, text_of: TextOf, ex: Extractor, report: PageReport, deta
                 "new_false": sorted(false_new),
             })
     report.duplicates += sum(len(ids) - 1 for ids in found_keys.values())
+    report.duplicate_keys += [f"{s.name}/{k}" for k, ids in found_keys.items() if len(ids) > 1]
 
 
 def _predict(mentions: list[EntityMention], s: PageSet, park_names: dict[str, tuple[str | None, ...]],

@@ -47,6 +47,17 @@ class NameMatcher:
             return False
         return _align(tuple(units), tuple(words), self._pinyin(zh, tuple(units)), self.glossary)
 
+    def same_brand(self, zh: str, en: str) -> bool:
+        """True when the English name opens with the pinyin of the Chinese name's first two
+        characters (明岚照明 / "Minglan Lighting"): the brand, which a translator never
+        translates. Weaker than ``same``; callers accept it only when one park fits."""
+        units = _UNIT_RE.findall(zh)
+        words = [w.lower().replace("'", "").replace("-", "") for w in _EN_WORD_RE.findall(en)]
+        if len(units) < 3 or not words or any(u.isascii() for u in units[:2]):
+            return False
+        py = self._pinyin(zh, tuple(units[:2]))
+        return len(words[0]) >= 4 and words[0] == "".join(py)
+
     @staticmethod
     def _pinyin(zh: str, units: tuple[str, ...]) -> tuple[str, ...]:
         from pypinyin import Style, lazy_pinyin
