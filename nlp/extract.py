@@ -67,15 +67,7 @@ from .kb import City, Company, KnowledgeBase, Park
 from .lang import detect_lang
 from .normalize import Normalized, has_cjk, norm, normalize
 from .patterns import (
-    EN_PARK_RE,
-    EN_PREFIX_STOP,
     EN_SUFFIX,
-    MAX_PREFIX,
-    ZH_COUNT_END_RE,
-    ZH_DELIMITERS,
-    ZH_GENERIC_PREFIXES,
-    ZH_LEADING_NOISE_RE,
-    ZH_PARK_RE,
     ZH_STOP_TOKENS,
     ZH_SUFFIX,
     AliasPattern,
@@ -103,6 +95,9 @@ _EN_LEAD_AFTER_RE = re.compile(r",?\s+(?:which|that)\s+(?:leads|runs|operates)\b
 _COMPANY_STOP = {"宣布", "表示", "称", "牵头", "提供", "联合", "携手", "签约", "签署", "投资", "设立", "成立",
                  "旗下", "下属", "控股", "收购", "公告", "发布", "显示", "介绍", "透露"}
 _ASCII_WORD_RE = re.compile(r"[A-Za-z]{2}")
+_COMPANY_AFTER_RE = re.compile(r"(?:集团|公司|股份|牵头|旗下|(?:\s+(?:Group|Co\b|Corp|Inc|Ltd|Holdings)))")
+_JOIN_BEFORE_RE = re.compile(r"(?:、|和|与|及|以及|,\s*|\s+and\s+)$")
+_JOIN_AFTER_RE = re.compile(r"(?:、|和|与|及|以及|,\s*|\s+and\s+)")
 #: English sentences on normalised text, for list reading (a full stop before a capital or a
 #: line end; "Co., Ltd." and "Feb. 27" stay inside).
 _EN_SENTENCE_RE = re.compile(r"[^\n]+?(?:[.!?](?=\s+[A-Z\"']|\s*$)|(?=\n)|$)", re.M)
@@ -213,6 +208,13 @@ class Extractor:
                 self._company_by_name.setdefault(norm(n), co)
         self._city_re = alias_regex(self._city_free)
         self._company_re = alias_regex(self._company_by_name)
+        # short forms that are ordinary words (美的, 海天, 联通): matched only in company context
+        self._ambiguous: dict[str, Company] = {}
+        for co in self.kb.companies.values():
+            for n in co.ambiguous:
+                if norm(n) not in self._company_by_name:
+                    self._ambiguous.setdefault(norm(n), co)
+        self._ambiguous_re = alias_regex(self._ambiguous)
         co_alt = self._company_re.pattern if self._company_re else "(?!)"
         # "the parks led by Foxconn in Shenzhen and Gree in Zhuhai"
         self._en_split_re = re.compile(
@@ -278,6 +280,7 @@ class Extractor:
             p = self._park_by_name[m.group()]
             hits.append(self._known_park_hit(p, m.start(), m.end(), lang))
         companies = list(_finditer(self._company_re, nt.text))
+        companies += self._ambiguous_in_context(nt.text, companies)
         for m in _finditer(self._lead_re, nt.text):
             lead = m.group()
             hits.append(_Hit(COMPANY, m.start(), m.end(), None,
@@ -291,7 +294,7 @@ class Extractor:
             c = self._city_free[m.group()]
             hits.append(_Hit(CITY, m.start(), m.end(), c.id, c.name_zh, c.name_en))
         for m in companies:
-            co = self._company_by_name[m.group()]
+            co = self._company_by_name.get(m.group()) or self._ambiguous[m.group()]
             hits.append(_Hit(COMPANY, m.start(), m.end(), co.id, co.name_zh, co.name_en,
                              city=co.city))
 
@@ -601,6 +604,26 @@ class Extractor:
             if co is None:
                 hits.append(_Hit(COMPANY, sl.start, sl.end, None, None, name, lead_of_new=True))
         return hits
+
+    def _ambiguous_in_context(self, s: str, companies: list[re.Match[str]]) -> list[re.Match[str]]:
+        """Short forms that are ordinary words, kept where the text treats them as companies:
+        followed by a company word or role (美的集团, 海天牵头), or joined by 、/和/与/及 (or "and",
+        a comma) to another company's name."""
+        out: list[re.Match[str]] = []
+        if self._ambiguous_re is None:
+            return out
+        ends = {m.end() for m in companies}
+        starts = {m.start() for m in companies}
+        for m in self._ambiguous_re.finditer(s):
+            after = s[m.end():m.end() + 4]
+            if _COMPANY_AFTER_RE.match(after):
+                out.append(m)
+                continue
+            j = _JOIN_BEFORE_RE.search(s[max(0, m.start() - 6):m.start()])
+            k = _JOIN_AFTER_RE.match(s, m.end())
+            if (j and max(0, m.start() - 6) + j.start() in ends) or (k and k.end() in starts):
+                out.append(m)
+        return out
 
     def _found_by_lead(self, name: str, city: str | None) -> Park | None:
         """A found park whose lead name is ``name`` ("GAC Aion" → the GAC Aion park)."""

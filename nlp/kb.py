@@ -51,6 +51,8 @@ class Company:
     #: Short forms that are also ordinary words (美的 "beautiful", 中兴 "revival"): the extractor
     #: takes them for this company only where the context makes them one, never like ``aliases``.
     ambiguous: tuple[str, ...] = ()
+    #: The group this company belongs to (工业富联 → 富士康), for reading only: never linked.
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ def _city(e: _Entry) -> City:
 def _company(e: _Entry) -> Company:
     return Company(id=e.text("id") or "", name_zh=e.text("name_zh") or "",
                    name_en=e.text("name_en") or "", aliases=e.aliases(),
-                   city=e.text("city", required=False), ambiguous=e.aliases("ambiguous"))
+                   city=e.text("city", required=False), ambiguous=e.aliases("ambiguous"), parent=e.text("parent", required=False))
 
 
 def _park(e: _Entry) -> Park:
