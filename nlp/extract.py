@@ -87,6 +87,7 @@ _BATCH_LOOKBACK = 40
 #: 珠海格力的示范园区 / 富士康和格力电器牵头的两个示范园区: what follows companies that name parks.
 _ZH_SHORT_TAIL_RE = re.compile(r"(?:(?:牵头|建设|打造|运营)?的(?:[0-9两二三四五六七八九十几]+个)?|旗下的?)?"
                                r"(?:5G\+工业互联网)?(?:应用)?示范园区")
+_ZH_BARE_TAIL_RE = re.compile(r"(?:等|这|两|三|四|五)?(?:[0-9两二三四五六七八九十几]+个)?(?:省级)?园区")
 _ZH_JOINERS = {"、", "和", "与", "及", "以及"}
 _ZH_LEAD_AFTER_RE = re.compile(r"\s*(?:牵头|作为牵头)")
 _EN_LEAD_BEFORE_RE = re.compile(r"(?:led|run|operated|headed) by\s+(?:the\s+)?$")
@@ -382,12 +383,15 @@ class Extractor:
         def add(name: str, cs: int, ce: int, end: int, city: str | None) -> None:
             if any(i in taken for i in range(cs, end)):
                 return
-            co = self._company_by_name.get(name)
-            p = self._only_park_of(co, city) if co is not None else None
+            co = self._company_by_name.get(name) or self._ambiguous.get(name)
+            p = self._only_park_of(co, city) if co is not None else self._lead_by_name.get(name)
             if p is not None:
                 hits.append(self._known_park_hit(p, cs, end, lang, company_span=(cs, ce)))
 
         assert self._company_re is not None
+        # found parks' lead names name their parks too (韩江卫浴园区, 擎岚动力、铭鑫不锈钢两个园区)
+        companies = sorted(companies + list(_finditer(self._lead_re, s)), key=lambda m: m.start())
+        programme = _PROGRAMME_RE.search(s) is not None
         i = 0
         while i < len(companies):    # a chain of companies joined by 、/和/与, then 的…示范园区
             j = i
@@ -395,6 +399,8 @@ class Extractor:
                    and s[companies[j].end():companies[j + 1].start()] in _ZH_JOINERS):
                 j += 1
             tail = _ZH_SHORT_TAIL_RE.match(s, companies[j].end())
+            if tail is None and programme:      # "X园区" / "X、Y等园区" where the page is about the programme
+                tail = _ZH_BARE_TAIL_RE.match(s, companies[j].end())
             if tail is not None:
                 first = companies[i].start()
                 lead = self._city_free.get(s[max(0, first - 3):first]) or self._city_free.get(
