@@ -60,34 +60,11 @@ def alias_regex(names: Iterable[str]) -> AliasPattern | None:
     return AliasPattern(names) if names else None
 
 
-# --------------------------------------------------------------------------- standard park form
+# --------------------------------------------------------------------------- park forms
+# The park forms themselves live in nlp.zh_parks and nlp.en_parks (components of their own).
 
-#: "<企业>5G+工业互联网应用示范园区(<城市>)"; 应用 is sometimes dropped in reporting.
-ZH_PARK_RE = re.compile(r"5G\+工业互联网(?:应用)?示范园区(?:\((?P<slot>[^()\n]{1,10})\))?")
-#: The canonical suffix used in names of new parks, whatever variant the text used.
 ZH_SUFFIX = "5G+工业互联网应用示范园区"
-
-#: English standard form: "<Company> 5G + Industrial Internet (Application) Demonstration Park (City)".
-#: The prefix is one to five capitalised words; "parks" (plural) is generic and not matched.
-EN_PARK_RE = re.compile(
-    r"(?P<prefix>(?:[A-Za-z][A-Za-z0-9&.\-]*[ \t]+){0,6}[A-Za-z][A-Za-z0-9&.\-]*?)(?P<poss>'s)?[ \t]+"
-    r"(?P<park>5G\+(?i:industrial\s+internet(?:\s+application)?(?P<demo>\s+demonstration)?\s+park))"
-    r"(?![A-Za-z])"
-    r"(?:[ \t]*\((?P<slot>[A-Z][A-Za-z ]{1,20})\))?"
-    r"(?:,?\s+in\s+(?P<incity>[A-Z][A-Za-z']+))?"
-)
 EN_SUFFIX = "5G + Industrial Internet Demonstration Park"
-#: Capitalised words that open a sentence or name the programme rather than a company.
-EN_PREFIX_STOP = {
-    "The", "A", "An", "This", "That", "Its", "Their", "Our", "Each", "Every", "New", "First",
-    "Second", "Third", "Guangdong", "Guangdong's", "Provincial", "Province", "China", "Chinese",
-    "In", "At", "Of", "And", "Another", "Other", "Latest", "Batch",
-}
-
-#: Characters that end the run of text in front of a park suffix (the company name cannot span them).
-ZH_DELIMITERS = set("，。；：、！？,.;:!?\"'()[]{}<>《》〈〉【】「」『』…—|/\\·\n\r\t ")
-#: Longest company prefix kept (characters).
-MAX_PREFIX = 24
 
 #: jieba tokens that cannot belong to a company name: the name starts after the last of them.
 ZH_STOP_TOKENS = {
@@ -101,18 +78,6 @@ ZH_STOP_TOKENS = {
     "三是", "四是", "五是", "例如", "比如", "加上", "以及由", "经", "经过", "评审", "评选", "遴选", "审核",
     "专家", "组织", "现将", "如下", "附件", "建成", "已建成", "建有", "拥有", "共", "累计", "获得", "荣获", "成为", "获选", "上榜", "当选", "通过",
 }
-#: Leading tokens that are place/batch/quantity words, not part of a company name.
-ZH_LEADING_NOISE_RE = re.compile(
-    r"^(?:广东省?|省内|全省|我省|本省|第?[0-9一二三四五六七八九十两]+[个家批项]?|首批|新一批|一批|批|个|家|项)$"
-)
-#: A prefix ending in a count ("8个", "多家") counts parks instead of naming one.
-ZH_COUNT_END_RE = re.compile(r"(?:[0-9]+|[一二三四五六七八九十两几多数若干]+)[个家批项座]$")
-#: A prefix that is only one of these names the programme, not a park.
-ZH_GENERIC_PREFIXES = {
-    "广东", "广东省", "省", "全省", "我省", "本省", "省级", "国家级", "该", "此", "这", "本", "各", "多个",
-    "新", "一批", "首批", "国家", "全国", "中国", "我国", "上述", "相关", "有关", "这些", "以上",
-}
-
 # --------------------------------------------------------------------------- batches
 
 _ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
