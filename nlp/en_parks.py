@@ -147,6 +147,8 @@ class EnParkForms:
                 continue
             start, co = got
             city, tail = self._city_after(s, m.end())
+            if city is None and re.match(r",?[ \t]+in[ \t]+[A-Z]", s[m.end():m.end() + 6]):
+                continue        # "Gree's park in Wuhan": not a park of this programme
             slot = EnSlot(start, name_end, tail, s[start:name_end], city, co)
             if city is not None:
                 slot.features.add("row-city")

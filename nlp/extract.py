@@ -351,7 +351,7 @@ class Extractor:
         for m in ms:
             if m.type == PARK and m.new and m.company is None:
                 s, e = sents.span(m.start)
-                cands = [c for c in unknown if s <= c.start < e]
+                cands = [c for c in unknown if s <= c.start < e and not m.start <= c.start < m.end]
                 lead = [c for c in cands if _ZH_LEAD_AFTER_RE.match(sents.text, c.end)
                         or _EN_LEAD_BEFORE_RE.search(sents.text[max(s, c.start - 14):c.start])
                         or _EN_LEAD_AFTER_RE.match(sents.text, c.end)]
@@ -510,10 +510,10 @@ class Extractor:
         """
         for i in starts:
             tail = name[i:]
-            co = self._company_by_name.get(tail)
-            if co is None:
+            co = self._company_by_name.get(tail) or self._ambiguous.get(tail)   # a park's lead slot
+            if co is None:                                                       # is company context
                 city, rest = self._leading_city(tail)
-                co = self._company_by_name.get(rest) if city else None
+                co = (self._company_by_name.get(rest) or self._ambiguous.get(rest)) if city else None
             if co is not None:
                 return co, i
         return None, 0
@@ -539,7 +539,7 @@ class Extractor:
                     lead = rest if prefix_city is not None and len(rest) >= 2 else name
                     hits.append(_Hit(COMPANY, slot.end - len(lead), slot.end, None, lead, None))
             else:
-                lead = rest if prefix_city is not None and len(rest) >= 2 else name
+                lead = name          # as written: 东莞松湖智造 (the city is part of some names)
                 lead_start = slot.end - len(lead)
                 en = None
                 if co is not None:
@@ -556,6 +556,8 @@ class Extractor:
                                  features=features))
                 if co is None:
                     hits.append(_Hit(COMPANY, lead_start, slot.end, None, lead, None, lead_of_new=True))
+                else:      # 美的 in 美的5G+…园区: a short form the slot makes a company
+                    hits.append(_Hit(COMPANY, pstart, slot.end, co.id, co.name_zh, co.name_en, lead_of_new=True))
             if slot.slot_city is not None and slot.slot_span is not None:
                 c = slot.slot_city
                 hits.append(_Hit(CITY, *slot.slot_span, c.id, c.name_zh, c.name_en))
@@ -594,6 +596,8 @@ class Extractor:
             if co is not None and self._parks_by_company.get(co.id):
                 continue      # a lead company's other park in another city is not guessed
             features = set(sl.features) | {"english"}
+            if not sl.formal and "en-list" not in features:
+                features.add("informal")        # "X's 5G industrial internet park in Y"
             if co is not None:
                 features.add("known-company")
             elif re.search(r"\b(?:Group|Co|Ltd|Corporation|Holdings|Company)\b", name):

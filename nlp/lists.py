@@ -30,7 +30,8 @@ class Line:
     list_item: bool      # starts with a list marker
 
     def cells(self, text: str) -> list[str]:
-        return [c.strip() for c in text[self.start:self.end].strip().strip("|").split("|")]
+        row = text[self.start:self.end].strip().strip("|")
+        return [c.strip() for c in re.split(r"[|\t]", row)]
 
 
 def line_at(text: str, pos: int) -> Line:
@@ -39,8 +40,8 @@ def line_at(text: str, pos: int) -> Line:
     e = text.find("\n", pos)
     e = len(text) if e < 0 else e
     head = text[s:e].lstrip()
-    return Line(s, e, head.startswith("|") and head.count("|") >= 2,
-                LIST_MARKER_RE.match(text, s, e) is not None and not head.startswith("|"))
+    row = (head.startswith("|") and head.count("|") >= 2) or head.count("\t") >= 2
+    return Line(s, e, row, LIST_MARKER_RE.match(text, s, e) is not None and not row)
 
 
 def strip_marker(name: str) -> str:

@@ -29,9 +29,10 @@ _WEIGHTS = {
     "known-company": 0.2, "company-word": 0.2, "latin-brand": 0.2, "industry-word": 0.1,
     "formal-name": 0.1,
     "programme-after": -0.2,
+    "informal": -0.2,
 }
 _ORG = {"known-company", "company-word", "latin-brand", "industry-word"}
-_STRUCTURE = {"city-slot", "row-city", "table", "list", "enumeration", "en-list", "batch"}
+_STRUCTURE = {"city-slot", "row-city", "table", "list", "enumeration", "en-list", "batch", "announcement"}
 
 
 @dataclass(frozen=True)

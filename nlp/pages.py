@@ -108,7 +108,12 @@ class PageSet:
         out: set[str] = set()
         for n in names:
             if n:
-                out |= self.index.get(kind, {}).get(folder(n), set())
+                f = folder(n)
+                out |= self.index.get(kind, {}).get(f, set())
+                if kind == "parks" and not out:    # 东莞锦拓精密… names the 锦拓精密 park
+                    for city in self.index.get("cities", {}):
+                        if len(city) >= 2 and f.startswith(city) and len(f) - len(city) >= 2:
+                            out |= self.index["parks"].get(f[len(city):], set())
         return out
 
 

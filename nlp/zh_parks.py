@@ -35,6 +35,8 @@ HARD_STOPS = set("，。；：、！？,.;:!?\"'()[]{}<>《》〈〉【】「」
 #: Part-of-speech tags that end a name when a word of two or more characters carries them.
 CUT_POS = {"v", "vd", "vg", "p", "c", "r", "rr", "rz", "m", "mq", "q", "t", "tg", "u", "uj", "ul", "uz",
            "ug", "uv", "ud", "d", "dg", "f", "b", "y", "e", "o", "x", "l", "i", "vn", "ad", "an"}
+#: Words that part-of-speech tags would cut but that belong to names (清远高新精密制造).
+KEEP_WORDS = {"高新", "新区", "高新区", "科技城", "生态城", "智造", "智能", "数字"}
 #: Tags a final word may carry and still be the name's industry word (照明, 铸造, 制造).
 TAIL_VERB_POS = {"v", "vn", "nz", "l", "an"}
 #: Single characters that are never part of a lead name.
@@ -144,7 +146,8 @@ class ZhParkForms:
             last = n == 0
             if w in STOP_WORDS or (len(w) == 1 and w in FUNCTION_CHARS):
                 break
-            if len(w) > 1 and flag in CUT_POS and not (last and flag in TAIL_VERB_POS):
+            if (len(w) > 1 and flag in CUT_POS and w not in KEEP_WORDS
+                    and not (last and flag in TAIL_VERB_POS)):
                 break
             if w.strip() == "" and n > 0 and not raw[:pos].rstrip().isascii():
                 break   # a space inside Chinese text separates, except "TCL 智能终端"

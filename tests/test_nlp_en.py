@@ -26,7 +26,7 @@ CASES: list[tuple[str, list[Row]]] = [
     (
         "Gree Electric's 5G + Industrial Internet demonstration park in Zhuhai was among the first batch.",
         [
-            ("PARK", "Gree Electric's 5G + Industrial Internet demonstration park", 0, 59, "park:gree-zhuhai", False),
+            ("PARK", "Gree Electric's 5G + Industrial Internet demonstration park in Zhuhai", 0, 69, "park:gree-zhuhai", False),
             ("COMPANY", "Gree Electric", 0, 13, "company:gree", False),
             ("CITY", "Zhuhai", 63, 69, "city:zhuhai", False),
         ],
@@ -57,8 +57,8 @@ CASES: list[tuple[str, list[Row]]] = [
         ],
     ),
     (   # case-sensitive: lower-case common words are not names
-        "The foxconn story and a zhuhai trip; GREE is shouting.",
-        [],
+        "The foxconn story and a zhuhai trip; GREE is shouting.",   # GREE is how Gree writes its brand
+        [("COMPANY", "GREE", 37, 41, "company:gree", False)],
     ),
     (   # longest name wins within a type; the city inside a company name is still a CITY
         "vivo and OPPO, both from Dongguan, said Zhanjiang Iron & Steel had joined.",
@@ -114,6 +114,7 @@ def test_new_english_park(ex: Extractor) -> None:
     ms = ex.extract(text, "en")
     assert rows(ms) == [
         ("PARK", "Dongguan Songhu 5G + Industrial Internet Demonstration Park (Dongguan)", 0, 70, None, True),
+        ("COMPANY", "Dongguan Songhu", 0, 15, None, False),     # the lead of a new park is a business
         ("CITY", "Dongguan", 0, 8, "city:dongguan", False),
         ("CITY", "Dongguan", 61, 69, "city:dongguan", False),
     ]

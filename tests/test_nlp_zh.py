@@ -50,9 +50,11 @@ def test_notice_two_new_parks_and_one_known(ex: Extractor) -> None:
     check_offsets(NOTICE, ms)
     assert rows(ms) == [
         ("PARK", "东莞松湖智造5G+工业互联网应用示范园区（东莞）", 78, 102, None, True),
+        ("COMPANY", "东莞松湖智造", 78, 84, None, False),     # a new park's lead is a business
         ("CITY", "东莞", 78, 80, "city:dongguan", False),
         ("CITY", "东莞", 99, 101, "city:dongguan", False),
         ("PARK", "江门新会精工5G+工业互联网应用示范园区(江门市)", 106, 131, None, True),
+        ("COMPANY", "江门新会精工", 106, 112, None, False),
         ("CITY", "江门", 106, 108, "city:jiangmen", False),
         ("CITY", "新会", 108, 110, "city:jiangmen", False),    # a district names its city
         ("CITY", "江门市", 127, 130, "city:jiangmen", False),
@@ -119,8 +121,8 @@ def test_city_prefixed_company_links_known_park(ex: Extractor) -> None:
     text = "珠海格力电器5G+工业互联网应用示范园区正在扩建。"
     assert rows(ex.extract(text, "zh")) == [
         ("PARK", "珠海格力电器5G+工业互联网应用示范园区", 0, 20, "park:gree-zhuhai", False),
+        ("COMPANY", "珠海格力电器", 0, 6, "company:gree", False),   # a name of Gree in the KB
         ("CITY", "珠海", 0, 2, "city:zhuhai", False),
-        ("COMPANY", "格力电器", 2, 6, "company:gree", False),
     ]
 
 
@@ -160,10 +162,10 @@ def test_traditional_chinese(ex: Extractor) -> None:
 
 
 def test_city_nested_in_other_name(ex: Extractor) -> None:
-    """珠海 inside 珠海华发集团 is found; the unknown company is found by its company word."""
+    """珠海 inside 珠海华发集团 is found; the company is the KB's 珠海华发 (Huafa)."""
     text = "珠海华发集团与多家企业签约。"
     assert rows(ex.extract(text, "zh")) == [
-        ("COMPANY", "珠海华发集团", 0, 6, None, False),
+        ("COMPANY", "珠海华发", 0, 4, "company:huafa", False),
         ("CITY", "珠海", 0, 2, "city:zhuhai", False),
     ]
 
@@ -203,6 +205,7 @@ def test_alias_short_form_and_district_slot(ex: Extractor) -> None:
     ms = ex.extract(text, "zh")
     assert rows(ms) == [
         ("PARK", "美的5G+工业互联网应用示范园区（佛山顺德）", 0, 22, None, True),
+        ("COMPANY", "美的", 0, 2, "company:midea", False),      # the lead slot makes 美的 a company
         ("CITY", "佛山", 17, 19, "city:foshan", False),
         ("CITY", "顺德", 19, 21, "city:foshan", False),
         ("PARK", "京信通信示范园区", 23, 31, "park:jingxin-guangzhou", False),
