@@ -44,7 +44,7 @@ def test_all_21_cities(kb: KnowledgeBase) -> None:
     ("park:tcl-huizhou", "city:huizhou", "company:tcl-smart-terminals", "TCL智能终端"),
     ("park:china-construction-steel-huizhou", "city:huizhou", "company:china-construction-steel", "中建钢构"),
     ("park:foxconn-shenzhen", "city:shenzhen", "company:foxconn", "富士康"),
-    ("park:midea-kitchen-foshan", "city:foshan", "company:midea-kitchen", "美的厨房电器"),
+    ("park:midea-kitchen-foshan", "city:foshan", "company:midea-kitchen", "美的厨电"),
     ("park:gree-zhuhai", "city:zhuhai", "company:gree", "格力电器"),
     ("park:zhanjiang-steel-zhanjiang", "city:zhanjiang", "company:zhanjiang-steel", "湛江钢铁"),
 ])
@@ -66,10 +66,14 @@ def test_eight_parks_all_resolve(kb: KnowledgeBase) -> None:
 
 def test_companies(kb: KnowledgeBase) -> None:
     gree = kb.companies["company:gree"]
-    assert gree == Company("company:gree", "格力电器", "Gree Electric",
-                           ("珠海格力电器股份有限公司", "格力", "Gree", "Gree Electric Appliances"),
-                           "city:zhuhai")
+    assert (gree.name_zh, gree.name_en, gree.city) == ("格力电器", "Gree Electric", "city:zhuhai")
+    assert {"珠海格力电器股份有限公司", "格力", "Gree", "GREE", "Gree Electric Appliances"} <= set(gree.aliases)
     assert {"Hon Hai", "鸿海"} <= set(kb.companies["company:foxconn"].aliases)
+    # the department's names and the lead companies' other names (issue 11)
+    assert kb.companies["company:midea-kitchen"].name_zh == "美的厨电"
+    assert {"工业富联", "FII"} <= set(kb.companies["company:fii"].aliases) | {kb.companies["company:fii"].name_zh}
+    assert "Comba Telecom" in kb.companies["company:jingxin"].aliases
+    assert len(kb.companies) >= 150
     assert {"company:huawei", "company:oppo", "company:vivo"} <= set(kb.companies)
     for c in kb.companies.values():
         assert c.city is None or c.city in kb.cities
@@ -142,8 +146,8 @@ def test_duplicate_id(kb_copy: Path) -> None:
 
 
 def test_missing_field(kb_copy: Path) -> None:
-    _edit(kb_copy / "companies.yaml", "companies", lambda cs: cs[6].pop("name_en"))
-    with pytest.raises(KnowledgeBaseError, match=r"companies\.yaml: entry #7 \(company:gree\): missing field 'name_en'"):
+    _edit(kb_copy / "companies.yaml", "companies", lambda cs: cs[7].pop("name_en"))
+    with pytest.raises(KnowledgeBaseError, match=r"companies\.yaml: entry #8 \(company:gree\): missing field 'name_en'"):
         KnowledgeBase.load(kb_copy)
 
 
@@ -160,7 +164,7 @@ def test_unknown_field_is_a_typo(kb_copy: Path) -> None:
 
 
 def test_shared_alias_is_ambiguous(kb_copy: Path) -> None:
-    _edit(kb_copy / "companies.yaml", "companies", lambda cs: cs[8]["aliases"].append("格力"))
+    _edit(kb_copy / "companies.yaml", "companies", lambda cs: next(c for c in cs if c["id"] == "company:huawei")["aliases"].append("格力"))
     with pytest.raises(KnowledgeBaseError, match=r"companies\.yaml: entry \(company:huawei\): name '格力'"):
         KnowledgeBase.load(kb_copy)
 
