@@ -89,7 +89,7 @@ def _movers(rows: list[_Row], window: Window, period: timedelta, limit: int) -> 
 
 def _top_articles(session: Session, window: Window, current: list[_Row], limit: int) -> dict[str, list[TopArticle]]:
     new_park_keys = set(session.scalars(
-        select(Park.kb_id).where(Park.origin == "found", Park.status != "rejected",
+        select(Park.kb_id).where(Park.origin == "found", Park.status.not_in(["rejected", "candidate"]),
                                  Park.first_seen_at >= window.since, Park.first_seen_at < window.until)
     ))
     seen: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))

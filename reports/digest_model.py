@@ -35,6 +35,21 @@ class NewPark:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A doubtful find waiting for an analyst (`parkwatch parks confirm|reject ID`)."""
+
+    id: str  # the park's kb id, what `parks confirm` takes
+    name_zh: str
+    name_en: str | None
+    city: str | None
+    confidence: float | None  # the highest of its evidence
+    tags: tuple[str, ...]  # the extractor's evidence tags, over all its articles
+    first_seen_at: datetime | None
+    url: str | None
+    sentence: str | None
+
+
+@dataclass(frozen=True)
 class CityProgress:
     id: str
     name_zh: str
@@ -85,6 +100,7 @@ class Digest:
     planned_parks: int
     parks_named: int
     new_parks: list[NewPark] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)  # waiting for review at the end of the period
     cities: list[CityProgress] = field(default_factory=list)
     movers: dict[str, list[Mover]] = field(default_factory=dict)  # PARK / CITY / COMPANY
     top_articles: dict[str, list[TopArticle]] = field(default_factory=dict)  # zh / en

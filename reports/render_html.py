@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports.charts import Chart
 from reports.digest_model import Digest
-from reports.render_md import headline, period_word
+from reports.render_md import confidence, headline, period_word
 from reports.text import number, signed
 
 
@@ -43,6 +43,7 @@ def environment() -> Environment:
         env.filters["signed"] = signed
         env.filters["number"] = number
         env.filters["safe_url"] = safe_url
+        env.filters["confidence"] = confidence
         _env = env
     return _env
 

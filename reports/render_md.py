@@ -39,7 +39,7 @@ def render_markdown(d: Digest) -> str:
     w = d.window
     span = f"{local(d, w.since, '%Y-%m-%d')} to {local(d, w.last_moment, '%Y-%m-%d')} ({w.tz})"
     lines = [f"# parkwatch weekly digest: {w.label}", "", f"{span}", "", f"**{headline(d)}**", ""]
-    lines += _new_parks(d) + _progress(d) + _movers(d) + _articles(d) + _new_entities(d) + _health(d)
+    lines += _new_parks(d) + _candidates(d) + _progress(d) + _movers(d) + _articles(d) + _new_entities(d) + _health(d)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -58,6 +58,31 @@ def _new_parks(d: Digest) -> list[str]:
         lines.append(f"  - {first}{where}" + (f": <{p.url}>" if p.url else ""))
         if p.sentence:
             lines.append(f"  - evidence: “{md_escape(p.sentence)}”")
+    return lines + [""]
+
+
+def confidence(value: float | None) -> str:
+    return "not stated" if value is None else f"{value:.2f}"
+
+
+def _candidates(d: Digest) -> list[str]:
+    """Doubtful finds, never alerted by themselves; no section at all when there are none."""
+    if not d.candidates:
+        return []
+    lines = ["## Candidates waiting for review", "",
+             "Possible new parks the extractor is not sure of; not alerted. Confirm one with "
+             "`parkwatch parks confirm ID` (that alerts it) or dismiss it with `parkwatch parks reject ID`.", ""]
+    for c in d.candidates:
+        title = md_escape(c.name_zh or c.name_en or c.id) + (
+            f" / {md_escape(c.name_en)}" if c.name_zh and c.name_en else "")
+        lines.append(f"- **{title}**")
+        tags = f"; evidence: {md_escape(', '.join(c.tags))}" if c.tags else ""
+        lines.append(f"  - city: {md_escape(c.city or 'unknown')}; confidence: {confidence(c.confidence)}{tags}")
+        first = f"first seen {local(d, c.first_seen_at)}" if c.first_seen_at else "first seen: unknown"
+        lines.append(f"  - {first}" + (f": <{c.url}>" if c.url else ""))
+        if c.sentence:
+            lines.append(f"  - evidence: “{md_escape(c.sentence)}”")
+        lines.append(f"  - ID: `{c.id}`")
     return lines + [""]
 
 

@@ -16,7 +16,7 @@ from reports.channels import ChannelError, channels_from_env
 from reports.delivery import DeliveryOptions, DeliveryReport, deliver_due
 from schedules.config import AlertsConfig
 from schedules.errors import UserError
-from store import outbox, triggers
+from store import outbox, repository, triggers
 from store.db import open_store
 from store.models import Alert, Park
 
@@ -86,7 +86,9 @@ def set_park_status(db_url: str, park_ref: str, status: str) -> Park:
     """Confirm or reject a park found in coverage, by kb id (`park:found:…`) or row id.
 
     A rejected park stays in the database (so the extractor keeps treating it as known and it
-    never becomes "new" again) and is left out of every alert not yet sent.
+    never becomes "new" again) and is left out of every alert not yet sent. Confirming a park
+    that was never alerted (a candidate) writes its alert, for the first article that named it,
+    in the same transaction: the analyst's confirmation is what alerts a candidate.
     """
     with open_store(db_url) as sessions, sessions.begin() as session:
         query = select(Park).where(Park.kb_id == park_ref)
@@ -100,6 +102,8 @@ def set_park_status(db_url: str, park_ref: str, status: str) -> Park:
         park.status = status
         for alert in session.scalars(select(Alert).where(Alert.park_id == park.id)):
             alert.status = "dismissed" if status == "rejected" else "pending"
+        if status == "confirmed":
+            repository.alert_confirmed_park(session, park)
         session.flush()
         session.expunge(park)
     return park

@@ -31,6 +31,7 @@ examples:
   parkwatch crawl --sources sources.yaml          # crawl once, store articles, mentions, new parks
   parkwatch extract notice.html article.txt --json
   parkwatch parks --json ; parkwatch alerts --json ; parkwatch runs
+  parkwatch parks --candidates ; parkwatch parks confirm park:found:…   # review doubtful finds
   parkwatch digest --week 2026-W48 --format html --out digest.html
   parkwatch eval --check                          # extraction P/R/F1 on the labelled corpus
   parkwatch schedule --sources sources.yaml       # nightly crawl + weekly digest, runs until stopped
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=["list", "confirm", "reject"], default="list")
     p.add_argument("park_id", nargs="?", metavar="ID", help="park id (park:found:…) or row number")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--candidates", action="store_true",
+                   help="only doubtful finds waiting for review (confirm alerts one, reject dismisses it)")
     p = add("alerts", cmd_alerts, "list alerts with their delivery state per channel; send or retry them")
     p.add_argument("action", nargs="?", choices=["list", "send", "retry"], default="list",
                    help="send: deliver what is due now; retry: failed and uncertain deliveries again")
@@ -145,8 +148,10 @@ def _crawl_settings(cfg: Config, verbose: int = 0) -> Any:
 def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
     from schedules.database import init_database
 
-    kb = init_database(cfg.database_url)
+    kb = init_database(cfg.database_url, cfg.kb_dir)
     print(f"database ready: {cfg.database_url}")
+    if cfg.kb_dir is not None:
+        print(f"knowledge base extended by {cfg.kb_dir}")
     print(f"knowledge base: {len(kb.parks)} parks, {len(kb.cities)} cities, {len(kb.companies)} companies")
     return 0
 
@@ -168,7 +173,7 @@ def cmd_crawl(args: argparse.Namespace, cfg: Config) -> int:
 
     sources = args.sources or cfg.sources or _bundled_sources(announce=True)
     report = run_crawl_job(cfg.database_url, sources, _crawl_settings(cfg, args.verbose), priority=args.priority, only=args.only,
-                           alerts=cfg.alerts)
+                           alerts=cfg.alerts, kb_dir=cfg.kb_dir)
     if report.delivery is not None and report.delivery.anything:
         print(report.delivery.summary())
     return _print_crawl_report(report)
@@ -182,6 +187,8 @@ def _print_crawl_report(report: Any) -> int:
     )
     for name, url in report.new_parks:
         print(f"  NEW PARK: {name}  <{url}>")
+    for name, url in report.candidates:
+        print(f"  CANDIDATE (not alerted; see 'parkwatch parks --candidates'): {name}  <{url}>")
     failing = report.failing_sources()
     for source, kinds in failing.items():
         detail = ", ".join(f"{k} ×{n}" for k, n in sorted(kinds.items()))
@@ -210,7 +217,7 @@ def cmd_extract(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
     from store.db import open_store
-    from store.repository import entity_names, list_parks
+    from store.repository import entity_names, list_parks, max_confidence, park_evidence
 
     if args.action != "list":
         from schedules.alerts_cmd import set_park_status
@@ -219,12 +226,16 @@ def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
             raise UserError(f"parks {args.action} needs a park ID (see 'parkwatch parks')")
         _check_database(cfg)
         park = set_park_status(cfg.database_url, args.park_id, "confirmed" if args.action == "confirm" else "rejected")
-        print(f"{park.status}: {park.name_zh} ({park.kb_id})")
+        print(f"{park.status}: {park.name_zh or park.name_en} ({park.kb_id})")
         return 0
     with open_store(cfg.database_url) as sessions, sessions() as session:
         names = entity_names(session)
-        rows = [
-            {
+        parks = list_parks(session, "candidate" if args.candidates else None)
+        evidence = park_evidence(session)
+        rows = []
+        for p in parks:
+            found = evidence.get(p.id, [])
+            rows.append({
                 "id": p.kb_id,
                 "name_zh": p.name_zh,
                 "name_en": p.name_en,
@@ -237,17 +248,41 @@ def cmd_parks(args: argparse.Namespace, cfg: Config) -> int:
                 "status": p.status,
                 "first_seen_at": _iso(p.first_seen_at),
                 "first_seen_url": p.first_seen_url,
-            }
-            for p in list_parks(session)
-        ]
+                "first_seen_sentence": p.first_seen_sentence,
+                "confidence": max_confidence(found),
+                "evidence": [{"url": e.url, "sentence": e.sentence, "tags": list(e.tags), "confidence": e.confidence}
+                             for e in found],
+            })
     if args.json:
         _print_json_lines(rows)
+    elif args.candidates:
+        _print_candidates(rows)
     else:
         for r in rows:
             seen = f" first seen {r['first_seen_at'][:16]} {r['first_seen_url']}" if r["first_seen_at"] else ""
             ref = f"  ({r['id']})" if r["origin"] == "found" else ""  # the ID `parks confirm|reject` takes
-            print(f"{r['status']:<6} batch {r['batch'] or '?'}  {r['name_zh']}  [{r['city_name'] or '?'}]{seen}{ref}")
+            print(f"{r['status']:<9} batch {r['batch'] or '?'}  {r['name_zh'] or r['name_en']}  "
+                  f"[{r['city_name'] or '?'}]{seen}{ref}")
     return 0
+
+
+def _print_candidates(rows: Sequence[dict[str, Any]]) -> None:
+    """Doubtful finds, surest first: why each was found, where, and the ID to confirm or reject."""
+    if not rows:
+        print("no candidates waiting for review")
+        return
+    rows = sorted(rows, key=lambda r: (-(r["confidence"] or 0.0), r["first_seen_at"] or "", r["id"]))
+    for r in rows:
+        confidence = "?" if r["confidence"] is None else f"{r['confidence']:.2f}"
+        tags = sorted({t for e in r["evidence"] for t in e["tags"]})
+        first = r["evidence"][0] if r["evidence"] else {"url": r["first_seen_url"], "sentence": r["first_seen_sentence"]}
+        print(f"candidate {confidence}  {r['name_zh'] or r['name_en']}  [{r['city_name'] or '?'}]  "
+              f"evidence: {', '.join(tags) or 'none recorded'}")
+        when = f"first seen {r['first_seen_at'][:16]} " if r["first_seen_at"] else "first seen "
+        print(f"    {when}<{first['url'] or '?'}>")
+        if first["sentence"]:
+            print(f"    “{' '.join(first['sentence'].split())}”")
+        print(f"    parkwatch parks confirm {r['id']}   # or: parkwatch parks reject {r['id']}")
 
 
 def cmd_alerts(args: argparse.Namespace, cfg: Config) -> int:
@@ -348,7 +383,8 @@ def cmd_digest(args: argparse.Namespace, cfg: Config) -> int:
             window = last_days(7 if args.days is None else args.days, datetime.now().astimezone(), tz)
     except WindowError as exc:
         raise UserError(str(exc)) from None
-    data = write_digest(cfg.database_url, window=window, out=args.out, fmt=fmt, settings=cfg.digest, smtp=cfg.smtp)
+    data = write_digest(cfg.database_url, window=window, out=args.out, fmt=fmt, settings=cfg.digest, smtp=cfg.smtp,
+                        kb_dir=cfg.kb_dir)
     if args.out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -372,6 +408,10 @@ def cmd_schedule(args: argparse.Namespace, cfg: Config) -> int:
     if overrides:
         sched_cfg = replace(sched_cfg, **overrides)
     scheduler.validate(replace(cfg, schedule=sched_cfg))  # a bad cron is the one line printed
+    if cfg.kb_dir is not None:  # a bad kb_dir is one line now, not a failed crawl every night
+        from nlp.kb import KnowledgeBase
+
+        KnowledgeBase.load(user_dir=cfg.kb_dir)
     crawls = args.action != "run" or args.job in (scheduler.CRAWL_JOB_ID, scheduler.POLL_JOB_ID)
     cfg = replace(cfg, schedule=sched_cfg,
                   sources=args.sources or cfg.sources or (_bundled_sources() if crawls else None))

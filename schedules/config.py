@@ -2,7 +2,7 @@
 
 Precedence, lowest first: the defaults below, a YAML config file (`--config` or
 `PARKWATCH_CONFIG`), environment variables (`PARKWATCH_DB`, `PARKWATCH_HOME`,
-`PARKWATCH_CONTACT`), then command-line flags. A config file sets only what it names. Secrets are
+`PARKWATCH_CONTACT`, `PARKWATCH_KB_DIR`), then command-line flags. A config file sets only what it names. Secrets are
 never read from the file: they stay in the environment.
 """
 
@@ -112,6 +112,7 @@ class Config:
     digest_dir: Path | None = None  # where scheduled digests go; default data_dir/digests
     download_delay: float = 0.5
     workers: int | None = None  # crawl worker processes (~65 MB each, see README); None: one per CPU
+    kb_dir: Path | None = None  # a folder of YAML files extending/overriding the bundled nlp/kb/*.yaml
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     config_file: Path | None = None  # the file these settings came from (set by load_config)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
@@ -152,8 +153,8 @@ def _from_mapping(data: dict[str, Any], origin: str) -> dict[str, Any]:
         current = getattr(defaults, key, None)
         if is_dataclass(current):
             out[key] = _section(type(current), value, origin, key)
-        elif key in ("data_dir", "sources", "digest_dir"):
-            out[key] = Path(str(value)).expanduser()
+        elif key in ("data_dir", "sources", "digest_dir", "kb_dir"):
+            out[key] = None if value is None and key == "kb_dir" else Path(str(value)).expanduser()
         elif key in ("db", "db_url"):
             out["db_url"] = str(value)
         elif key == "workers":
@@ -185,6 +186,8 @@ def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) 
         cfg = replace(cfg, db_url=env["PARKWATCH_DB"])
     if env.get("PARKWATCH_CONTACT"):
         cfg = replace(cfg, contact=env["PARKWATCH_CONTACT"])
+    if env.get("PARKWATCH_KB_DIR"):
+        cfg = replace(cfg, kb_dir=Path(env["PARKWATCH_KB_DIR"]).expanduser())
     return cfg
 
 

@@ -19,7 +19,7 @@ from crawler.sources import SourceConfig, load_sources
 from nlp.kb import KnowledgeBase
 from schedules.pipeline import StoreSinkFactory
 from store.db import check_schema, make_engine, session_factory
-from store.models import CrawlRun, Park
+from store.models import Alert, CrawlRun, Park
 from store.repository import sync_kb
 from store.types import utcnow
 
@@ -32,7 +32,8 @@ class CrawlReport:
     run_id: int
     status: str
     stats: dict[str, dict[str, Any]]
-    new_parks: list[tuple[str, str | None]] = field(default_factory=list)  # (name_zh, first URL)
+    new_parks: list[tuple[str, str | None]] = field(default_factory=list)  # (name, first URL): alerted by this crawl
+    candidates: list[tuple[str, str | None]] = field(default_factory=list)  # (name, first URL): doubtful finds, not alerted
     delivery: Any = None  # reports.delivery.DeliveryReport when alerts were delivered after the crawl
 
     def failing_sources(self) -> dict[str, dict[str, int]]:
@@ -56,9 +57,12 @@ def run_crawl_job(
     priority: str | None = None,
     only: list[str] | None = None,
     alerts: Any = None,
+    kb_dir: Path | None = None,
 ) -> CrawlReport:
-    """Crawl the sources file into the database; raises SourcesError/StoreError/CrawlFailed."""
+    """Crawl the sources file into the database; raises SourcesError/StoreError/CrawlFailed, and
+    KnowledgeBaseError for a bad ``kb_dir`` (the user's knowledge-base folder) before crawling."""
     sources: list[SourceConfig] = load_sources(sources_path)
+    kb = KnowledgeBase.load(user_dir=kb_dir)  # an edited knowledge base takes effect at the next crawl
     if priority:
         sources = [s for s in sources if s.priority == priority]
     if only:
@@ -67,13 +71,14 @@ def run_crawl_job(
     check_schema(engine)
     sessions = session_factory(engine)
     with sessions.begin() as session:
-        sync_kb(session, KnowledgeBase.load())  # an edited knowledge base takes effect at the next crawl
+        sync_kb(session, kb)
         run = CrawlRun(sources=[s.name for s in sources], status="running")
         session.add(run)
         session.flush()
         run_id, started = run.id, run.started_at
     try:
-        raw = run_crawl_in_subprocess(sources, settings, StoreSinkFactory(db_url, run_id))
+        sink = StoreSinkFactory(db_url, run_id, kb_dir=str(kb_dir) if kb_dir is not None else None)
+        raw = run_crawl_in_subprocess(sources, settings, sink)
     except CrawlFailed as exc:
         _finish(sessions, run_id, "failed", {}, str(exc))
         engine.dispose()
@@ -83,8 +88,15 @@ def run_crawl_job(
     report.status = "errors" if report.failing_sources() else "ok"
     _finish(sessions, run_id, report.status, stats, None)
     with sessions() as session:
-        rows = session.scalars(select(Park).where(Park.origin == "found", Park.created_at >= started))
-        report.new_parks = [(p.name_zh, p.first_seen_url) for p in rows]
+        # Alerted by this crawl: parks first found now, and candidates a sure mention promoted.
+        alerted = session.scalars(
+            select(Park).join(Alert, Alert.park_id == Park.id)
+            .where(Alert.kind == "new_park", Alert.created_at >= started).order_by(Alert.id))
+        report.new_parks = [(p.name_zh or p.name_en or p.kb_id, p.first_seen_url) for p in alerted]
+        waiting = session.scalars(
+            select(Park).where(Park.origin == "found", Park.status == "candidate", Park.created_at >= started)
+            .order_by(Park.id))
+        report.candidates = [(p.name_zh or p.name_en or p.kb_id, p.first_seen_url) for p in waiting]
     engine.dispose()
     if alerts is not None:  # an AlertsConfig: deliver what this crawl (or an earlier one) left due
         report.delivery = _deliver(db_url, alerts)

@@ -35,8 +35,9 @@ log = logging.getLogger("parkwatch.digest")
 DEFAULT_DIGEST, DEFAULT_SMTP = DigestConfig(), SmtpConfig()
 
 
-def gather(db_url: str, window: Window, settings: DigestConfig = DEFAULT_DIGEST) -> Digest:
-    planned = KnowledgeBase.load().programme.planned_parks
+def gather(db_url: str, window: Window, settings: DigestConfig = DEFAULT_DIGEST,
+           kb_dir: Path | None = None) -> Digest:
+    planned = KnowledgeBase.load(user_dir=kb_dir).programme.planned_parks
     with open_store(db_url) as sessions, sessions() as session:
         return build_digest(session, window, planned_parks=planned, top_movers=settings.top_movers,
                             top_articles=settings.top_articles, chart_weeks=settings.chart_weeks,
@@ -62,10 +63,10 @@ def render(d: Digest, fmt: str, *, smtp: SmtpConfig = DEFAULT_SMTP, recipients: 
 
 def write_digest(db_url: str, *, days: int = 7, out: Path | None = None, until: datetime | None = None,
                  window: Window | None = None, fmt: str = "md", settings: DigestConfig = DEFAULT_DIGEST,
-                 smtp: SmtpConfig = DEFAULT_SMTP) -> bytes:
+                 smtp: SmtpConfig = DEFAULT_SMTP, kb_dir: Path | None = None) -> bytes:
     """Render one digest (default: the last `days` days) and write it to `out` when given."""
     window = window or last_days(days, until or datetime.now(timezone.utc), settings.timezone)
-    data = render(gather(db_url, window, settings), fmt, smtp=smtp, recipients=settings.recipients)
+    data = render(gather(db_url, window, settings, kb_dir), fmt, smtp=smtp, recipients=settings.recipients)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -114,7 +115,7 @@ def run_weekly(cfg: Config, digest_dir: Path, now: datetime, env: dict[str, str]
     """The scheduled job's body: last complete week's digest to files, then to each recipient once."""
     settings = cfg.digest
     window = previous_week(now, settings.timezone)
-    d = gather(cfg.database_url, window, settings)
+    d = gather(cfg.database_url, window, settings, cfg.kb_dir)
     result = WeeklyResult(window)
     charts = digest_charts(d)
     digest_dir.mkdir(parents=True, exist_ok=True)

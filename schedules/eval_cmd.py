@@ -27,8 +27,7 @@ def run_eval(parts: list[str], corpus_dir: Path | None, as_json: bool, check: bo
     by the user's files, as a crawl would build it."""
     kb = KnowledgeBase.load(user_dir=kb_dir) if kb_dir is not None else None
     try:
-        reports = [evaluate(load_corpus(p, corpus_dir), kb=kb) if kb is not None else evaluate(load_corpus(p, corpus_dir))
-                   for p in parts]
+        reports = [evaluate(load_corpus(p, corpus_dir), kb=kb) for p in parts]  # kb None: the bundled one
     except CorpusError as exc:
         raise UserError(f"eval: {exc}") from exc
     if as_json:

@@ -42,8 +42,9 @@ class FileResult:
 
 def knowledge_base(cfg: Config) -> KnowledgeBase:
     """The database's knowledge base when one exists (so parks found earlier are not 'new'),
-    else the bundled one. Reading never creates a database."""
-    bundled = KnowledgeBase.load()
+    else the bundled one; both extended by the user's ``kb_dir``. Reading never creates a
+    database. Candidate parks are left out (store.repository.found_parks): they stay new."""
+    bundled = KnowledgeBase.load(user_dir=cfg.kb_dir)
     url = make_url(cfg.database_url)
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
         return bundled

@@ -57,7 +57,7 @@ def resolve_db(db_url: str) -> str:
 def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: float = 0.5,
               priority: str | None = None, budget_seconds: float | None = None,
               kill_grace_seconds: float = 120.0, alerts: dict[str, Any] | None = None,
-              workers: int | None = None) -> str:
+              workers: int | None = None, kb_dir: str | None = None) -> str:
     """Crawl the sources no other process is crawling, within a time budget, then deliver alerts.
 
     Sources are locked in the database first (see schedules/locks.py); the crawl runs in a child
@@ -83,7 +83,7 @@ def crawl_job(db_url: str, sources: str, contact: str = "", download_delay: floa
         settings = CrawlSettings(contact=contact, download_delay=download_delay, log_level="ERROR",
                                  time_budget_seconds=budget_seconds, workers=workers)
         started = utcnow()
-        outcome = _run_guarded(db_url, sources, settings, got, alerts, deadline)
+        outcome = _run_guarded(db_url, sources, settings, got, alerts, deadline, kb_dir)
         if outcome is None:
             _fail_running(sessions, got, started, f"killed after its time budget of {budget_seconds:.0f} s "
                                                   f"plus {kill_grace_seconds:.0f} s grace")
@@ -113,11 +113,12 @@ def _say(message: str) -> str:
 
 
 def _run_guarded(db_url: str, sources: str, settings: CrawlSettings, only: list[str],
-                 alerts: dict[str, Any] | None, deadline: float | None) -> str | None:
+                 alerts: dict[str, Any] | None, deadline: float | None, kb_dir: str | None = None) -> str | None:
     """Run the crawl in a child process group; None if it had to be killed at `deadline`."""
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_guarded_child, args=(db_url, sources, settings, only, alerts, sender, os.getpid()),
+    child = ctx.Process(target=_guarded_child, args=(db_url, sources, settings, only, alerts, sender, os.getpid(),
+                                                     kb_dir),
                         name="parkwatch-crawl-job")
     child.start()
     sender.close()
@@ -146,7 +147,7 @@ def _kill_group(pid: int | None) -> None:
 
 
 def _guarded_child(db_url: str, sources: str, settings: CrawlSettings, only: list[str],
-                   alerts: dict[str, Any] | None, sender: Any, parent: int) -> None:
+                   alerts: dict[str, Any] | None, sender: Any, parent: int, kb_dir: str | None = None) -> None:
     """In its own process group, so the parent can end it and its crawl child together; ends
     itself if the scheduler dies, so no orphan crawl outlives a killed scheduler."""
     os.setpgrp()
@@ -161,9 +162,11 @@ def _guarded_child(db_url: str, sources: str, settings: CrawlSettings, only: lis
     threading.Thread(target=watch_parent, daemon=True).start()
     try:
         report = run_crawl_job(db_url, Path(sources), settings, only=only,
-                               alerts=AlertsConfig(**alerts) if alerts is not None else None)
+                               alerts=AlertsConfig(**alerts) if alerts is not None else None,
+                               kb_dir=Path(kb_dir) if kb_dir else None)
         message = (f"crawl run {report.run_id} {report.status}: {report.total('articles_new')} new articles, "
-                   f"{len(report.new_parks)} new parks, failing sources: {', '.join(report.failing_sources()) or 'none'}")
+                   f"{len(report.new_parks)} new parks, {len(report.candidates)} candidates, "
+                   f"failing sources: {', '.join(report.failing_sources()) or 'none'}")
         if report.delivery is not None:
             message += "; " + report.delivery.summary()
         sender.send(message)

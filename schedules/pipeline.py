@@ -48,14 +48,17 @@ except ImportError:  # not POSIX: SQLite's own locking alone
 log = logging.getLogger(__name__)
 
 
-def build_extractor(sessions: sessionmaker[Session], kb: KnowledgeBase | None = None) -> Extractor:
-    """An extractor that knows the bundled parks and every park already found in this database.
+def build_extractor(sessions: sessionmaker[Session], kb: KnowledgeBase | None = None,
+                    kb_dir: str | None = None) -> Extractor:
+    """An extractor that knows the bundled parks (extended by the user's ``kb_dir``) and every
+    park already found in this database, except candidates: those keep coming as new mentions,
+    so a sure one can promote them (store/repository.py).
 
     nlp.extract (spaCy, jieba) is imported here, not at module level: the crawl process only
     downloads, its workers extract, and the import alone costs ~100 MB."""
     from nlp.extract import Extractor
 
-    bundled = kb or KnowledgeBase.load()
+    bundled = kb or KnowledgeBase.load(user_dir=kb_dir)
     with sessions() as session:
         found = repository.found_parks(session)
     return Extractor(bundled.with_parks(found))
@@ -148,15 +151,17 @@ class StoreSink:
     process unless it stores articles itself.
     """
 
-    def __init__(self, db_url: str, run_id: int | None = None, worker: bool = False) -> None:
+    def __init__(self, db_url: str, run_id: int | None = None, worker: bool = False,
+                 kb_dir: str | None = None) -> None:
         self.run_id = run_id
+        self.kb_dir = kb_dir
         self.engine = make_engine(db_url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_crawl_pragmas)
             event.listen(self.engine, "begin", _begin_immediate)
         self.sessions = session_factory(self.engine)
         self.write_lock = WriterLock(self.engine)
-        self.worker_factory = StoreSinkFactory(db_url, run_id, worker=True)
+        self.worker_factory = StoreSinkFactory(db_url, run_id, worker=True, kb_dir=kb_dir)
         self._extractor: Extractor | None = None
         self._fingerprints: FingerprintIndex | None = None
         if worker:  # load now, in the workers' template, ahead of the first page
@@ -169,7 +174,7 @@ class StoreSink:
     @property
     def extractor(self) -> Extractor:
         if self._extractor is None:
-            self._extractor = build_extractor(self.sessions)
+            self._extractor = build_extractor(self.sessions, kb_dir=self.kb_dir)
         return self._extractor
 
     @property
@@ -260,9 +265,11 @@ class StoreSinkFactory:
     db_url: str
     run_id: int | None = None
     worker: bool = False
+    #: the user's knowledge-base folder (the ``kb_dir`` setting), None for the bundled one alone
+    kb_dir: str | None = None
     #: Modules a worker-side sink needs, imported by the workers' template while the crawl
     #: starts up (crawler.workerpool), before the first article is known to be coming.
     preload: tuple[str, ...] = ("schedules.pipeline", "nlp.extract")
 
     def __call__(self) -> StoreSink:
-        return StoreSink(self.db_url, self.run_id, worker=self.worker)
+        return StoreSink(self.db_url, self.run_id, worker=self.worker, kb_dir=self.kb_dir)

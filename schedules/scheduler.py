@@ -92,6 +92,8 @@ def job_specs(cfg: Config) -> list[JobSpec]:
         crawl = {"db_url": db_url, "sources": str(cfg.sources.resolve()), "contact": cfg.contact,
                  "download_delay": cfg.download_delay, "kill_grace_seconds": float(sc.kill_grace_seconds),
                  "alerts": alerts, "workers": cfg.workers}
+        if cfg.kb_dir is not None:  # only when set: jobs stored before the setting existed stay unchanged
+            crawl["kb_dir"] = str(cfg.kb_dir.expanduser().resolve())
         specs.append(JobSpec(CRAWL_JOB_ID, "schedules.jobs:crawl_job", "nightly crawl", triggers["crawl"],
                              {**crawl, "budget_seconds": float(sc.crawl_budget_seconds)}))
         specs.append(JobSpec(POLL_JOB_ID, "schedules.jobs:crawl_job", "high-priority poll", triggers["poll"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from store.types import UTCDateTime, utcnow
@@ -37,7 +37,10 @@ class Entity(Base):
 class Park(Base):
     """A programme park: from the bundled knowledge base (`origin='kb'`) or found in coverage.
 
-    `status` lets a user dismiss a false find (`rejected`) so it is never alerted again.
+    `status` of a found park: `new` (a sure find, alerted), `candidate` (a doubtful find waiting
+    for review, never alerted by itself: a later sure mention makes it `new`, `parks confirm`
+    makes it `confirmed`, and either writes its alert), `confirmed`, or `rejected` (a false find,
+    never alerted again). Why each was found is in `park_evidence`.
     """
 
     __tablename__ = "parks"
@@ -51,12 +54,32 @@ class Park(Base):
     company_name: Mapped[str | None] = mapped_column(String(200))
     batch: Mapped[int | None] = mapped_column(Integer)
     origin: Mapped[str] = mapped_column(String(16))  # kb | found
-    status: Mapped[str] = mapped_column(String(16))  # known | new | confirmed | rejected
+    status: Mapped[str] = mapped_column(String(16))  # known | new | candidate | confirmed | rejected
     aliases: Mapped[list[str]] = mapped_column(default=list)
     first_seen_at: Mapped[datetime | None]
     first_seen_url: Mapped[str | None] = mapped_column(Text)
     first_seen_sentence: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ParkEvidence(Base):
+    """Why a found park is new, per article that named it: the sentence, the extractor's evidence
+    tags (structure, programme context, batch …) and its confidence.
+
+    One row per (park, article), the article's first mention of the park; a park's confidence is
+    the highest of its rows.
+    """
+
+    __tablename__ = "park_evidence"
+    __table_args__ = (UniqueConstraint("park_id", "article_id", name="uq_evidence_park_article"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    sentence: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    seen_at: Mapped[datetime]  # when the article was fetched
 
 
 class Article(Base):

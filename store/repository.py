@@ -1,7 +1,13 @@
 """Unit-of-work functions over a caller-owned session.
 
-None of these commit: the caller wraps one article (article, mentions, new parks and their alert
-rows) in one transaction, so a crash leaves either all of it or none of it.
+None of these commit: the caller wraps one article (article, mentions, new parks, their evidence
+and their alert rows) in one transaction, so a crash leaves either all of it or none of it.
+
+A new-park mention the extractor is sure of makes a found park (`status='new'`) and its alert; a
+doubtful one (``candidate=True``) makes a found park with `status='candidate'` and no alert. A
+candidate is left out of the knowledge base the extractor is built from (`found_parks`), so later
+mentions of it keep coming as new: the first sure one promotes it to `new` and writes its alert
+in that article's transaction; `parkwatch parks confirm` does the same (`alert_confirmed_park`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from sqlalchemy.orm import Session
 from nlp import kb as kbmod
 from nlp.found import found_park_aliases, found_park_id
 from nlp.xling import same_park_names
-from store.models import Alert, AlertNotice, Article, CrawlError, CrawlRun, Entity, Mention, Park
+from store.models import Alert, AlertNotice, Article, CrawlError, CrawlRun, Entity, Mention, Park, ParkEvidence
 
 
 class MentionLike(Protocol):
@@ -36,13 +42,18 @@ class MentionLike(Protocol):
     company: str | None
     company_name: str | None
     batch: int | None
+    # Read with getattr (defaults False, None, ()), so older mention objects still fit:
+    # candidate: bool                 a doubtful new park: stored as a candidate, not alerted
+    # confidence: float | None        how sure the extractor is, 0..1
+    # evidence: tuple[str, ...]       why it is new (structure, programme context, batch …)
 
 
 @dataclass
 class SaveResult:
     status: str  # new | changed | unchanged
     article_id: int
-    new_parks: list[Park] = field(default_factory=list)
+    new_parks: list[Park] = field(default_factory=list)  # alerted in this article (found, or promoted)
+    candidates: list[Park] = field(default_factory=list)  # first found in this article as candidates
 
 
 def content_hash(title: str | None, text: str) -> str:
@@ -98,8 +109,11 @@ def found_parks_entry(row: Park) -> kbmod.Park:
 
 
 def found_parks(session: Session) -> list[kbmod.Park]:
-    """Parks found in earlier runs (rejected ones too, so a dismissed find stays quiet)."""
-    rows = session.scalars(select(Park).where(Park.origin == "found").order_by(Park.id))
+    """Parks found in earlier runs, for the extractor's knowledge base: rejected ones too (so a
+    dismissed find stays quiet), candidates not (so a later sure mention comes as new and
+    promotes them)."""
+    rows = session.scalars(
+        select(Park).where(Park.origin == "found", Park.status != "candidate").order_by(Park.id))
     return [found_parks_entry(row) for row in rows]
 
 
@@ -116,7 +130,8 @@ def save_article(
     fetched_at: datetime,
     mentions: Sequence[MentionLike],
 ) -> SaveResult:
-    """Store one article and its mentions; create any new park and its alert in the same session.
+    """Store one article and its mentions; create any new park, its evidence and its alert in the
+    same session (a candidate gets no alert; a sure mention of a candidate promotes it and alerts).
 
     The article row and its mentions are written with Core statements (compiled once, no ORM
     unit of work): they are what every crawled page costs, and the ORM's bookkeeping for a
@@ -154,6 +169,8 @@ def save_article(
     result = SaveResult(status, article_id)
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, int, int]] = set()
+    evidenced: set[int] | None = None  # parks with an evidence row from this article
+    sentences: dict[int, str] = {}  # park id -> the sentence of this article that alerts it
     for m in mentions:
         key = (m.type, m.start, m.end)
         if key in seen:
@@ -163,10 +180,19 @@ def save_article(
         if m.type == "PARK" and m.new and (m.name_zh or m.name_en):
             article = article or session.get(Article, article_id)
             assert article is not None
-            park, created = _get_or_create_found_park(session, m, article)
+            park, event = _found_park(session, m, article)
             entity_kb_id = park.kb_id
-            if created:
+            if event in ("new", "promoted") and park.id not in sentences:
                 result.new_parks.append(park)
+                sentences[park.id] = m.sentence
+            elif event == "candidate":
+                result.candidates.append(park)
+            if evidenced is None:
+                evidenced = set(session.scalars(
+                    select(ParkEvidence.park_id).where(ParkEvidence.article_id == article_id)))
+            if park.id not in evidenced:  # the article's first mention of the park is its evidence
+                evidenced.add(park.id)
+                session.add(_evidence(park, article_id, m, fetched_at))
         rows.append(
             {
                 "article_id": article_id,
@@ -184,8 +210,20 @@ def save_article(
         connection.execute(_INSERT_MENTION, rows)
     if result.new_parks:
         assert article is not None
-        create_alerts(session, article, result.new_parks)
+        create_alerts(session, article, result.new_parks, sentences)
     return result
+
+
+def _evidence(park: Park, article_id: int, m: MentionLike, seen_at: datetime) -> ParkEvidence:
+    confidence = getattr(m, "confidence", None)
+    return ParkEvidence(
+        park_id=park.id,
+        article_id=article_id,
+        sentence=m.sentence or "",
+        tags=[str(t) for t in getattr(m, "evidence", ()) or ()],
+        confidence=float(confidence) if confidence is not None else None,
+        seen_at=seen_at,
+    )
 
 
 _ARTICLE_BY_URL = select(Article.id, Article.content_hash).where(Article.canonical_url == bindparam("url"))
@@ -195,14 +233,18 @@ _DELETE_MENTIONS = delete(Mention.__table__).where(Mention.__table__.c.article_i
 _INSERT_MENTION = insert(Mention.__table__)
 
 
-def create_alerts(session: Session, article: Article, new_parks: Sequence[Park]) -> AlertNotice | None:
+def create_alerts(session: Session, article: Article, new_parks: Sequence[Park],
+                  sentences: dict[int, str] | None = None) -> AlertNotice | None:
     """The outbox for parks first found in this article, written in the article's transaction.
 
     One `AlertNotice` per article lists every park it newly named (one message for a notice that
     names eight parks, not eight); one `Alert` per park, unique on (kind, park), so the database
     refuses to alert a park twice whatever happens to the crawl. Names of the city and the lead
     company are resolved now, so the message shows the evidence as it was when found.
+    ``sentences`` (park id -> sentence) gives the evidence from this article where it is not the
+    park's first-seen sentence (a candidate promoted by a later article).
     """
+    sentences = sentences or {}
     if not new_parks:
         return None
     names = {
@@ -213,6 +255,8 @@ def create_alerts(session: Session, article: Article, new_parks: Sequence[Park])
     }
     published = article.published_at.isoformat() if article.published_at else None
     parks = [alert_park_payload(park, names) for park in new_parks]
+    for park, entry in zip(new_parks, parks):
+        entry["sentence"] = sentences.get(park.id) or entry["sentence"]
     key_source = "new_park\n" + "\n".join(sorted(p.kb_id for p in new_parks))
     notice = AlertNotice(
         kind="new_park",
@@ -246,7 +290,7 @@ def create_alerts(session: Session, article: Article, new_parks: Sequence[Park])
                     "company": park.company_kb_id,
                     "company_name": entry["company_name"],
                     "batch": park.batch,
-                    "sentence": park.first_seen_sentence,
+                    "sentence": entry["sentence"],
                     "source": article.source,
                     "url": article.url,
                     "title": article.title,
@@ -275,11 +319,59 @@ def alert_park_payload(park: Park, names: dict[str, tuple[str, str]]) -> dict[st
     }
 
 
+def alert_confirmed_park(session: Session, park: Park) -> AlertNotice | None:
+    """The alert of a park an analyst confirmed that was never alerted (a candidate, or one
+    rejected while still a candidate): written now, for the first article that named it.
+
+    None when the park already has its new-park alert (kept, whatever its state) or no stored
+    article names it.
+    """
+    done = session.scalar(select(Alert.id).where(Alert.kind == "new_park", Alert.park_id == park.id).limit(1))
+    if done is not None:
+        return None
+    first = session.execute(
+        select(ParkEvidence.article_id, ParkEvidence.sentence).where(ParkEvidence.park_id == park.id)
+        .order_by(ParkEvidence.seen_at, ParkEvidence.id).limit(1)
+    ).first()
+    article = session.get(Article, first.article_id) if first is not None else None
+    if article is None and park.first_seen_url:
+        article = session.scalar(select(Article).where(
+            (Article.url == park.first_seen_url) | (Article.canonical_url == park.first_seen_url)).limit(1))
+    if article is None:
+        return None
+    sentence = (first.sentence if first is not None else None) or park.first_seen_sentence or ""
+    return create_alerts(session, article, [park], {park.id: sentence})
+
+
+def _found_park(session: Session, m: MentionLike, article: Article) -> tuple[Park, str | None]:
+    """The found park a new-park mention names, and what this mention did to it: ``"new"``
+    (created by a sure mention: alert it), ``"candidate"`` (created by a doubtful one),
+    ``"promoted"`` (a candidate a sure mention makes new: alert it), or None."""
+    candidate = bool(getattr(m, "candidate", False))
+    park, created = _get_or_create_found_park(session, m, article)
+    if created:
+        return park, "candidate" if candidate else "new"
+    if park.status == "candidate" and not candidate:
+        park.status = "new"
+        # A candidate often lacked what made the later mention sure (its batch, its city …).
+        for attr, value in (("batch", m.batch), ("city_kb_id", m.city), ("company_kb_id", m.company),
+                            ("company_name", m.company_name), ("name_en", m.name_en)):
+            if getattr(park, attr) is None and value is not None:
+                setattr(park, attr, value)
+        if not park.name_zh and m.name_zh:
+            park.name_zh = m.name_zh
+        park.aliases = list(dict.fromkeys([*(park.aliases or ()), *found_park_aliases(m.name_zh, m.name_en)]))
+        session.flush()
+        return park, "promoted"
+    return park, None
+
+
 def _get_or_create_found_park(session: Session, m: MentionLike, article: Article) -> tuple[Park, bool]:
     """The row of a newly named park, created on first sight with its short-form aliases.
 
     Keyed by the Chinese name, or by the English one when that is all the text gives; then
     ``name_zh`` is stored as "" (the column is required) until a Chinese mention links to it.
+    A doubtful mention (``candidate``) creates it with status ``candidate``.
     """
     if not (m.name_zh or m.name_en):
         raise ValueError("a new park mention needs a Chinese or an English name")
@@ -299,7 +391,7 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
         company_name=m.company_name,
         batch=m.batch,
         origin="found",
-        status="new",
+        status="candidate" if getattr(m, "candidate", False) else "new",
         aliases=list(found_park_aliases(m.name_zh, m.name_en)),
         first_seen_at=article.fetched_at,
         first_seen_url=article.url,
@@ -356,8 +448,40 @@ def record_error(session: Session, *, run_id: int | None, source: str, url: str,
     session.add(CrawlError(run_id=run_id, source=source, url=url, kind=kind, reason=reason[:2000]))
 
 
-def list_parks(session: Session) -> list[Park]:
-    return list(session.scalars(select(Park).order_by(Park.origin.desc(), Park.id)))
+def list_parks(session: Session, status: str | None = None) -> list[Park]:
+    query = select(Park).order_by(Park.origin.desc(), Park.id)
+    if status is not None:
+        query = query.where(Park.status == status)
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One article's evidence that a found park is new (a `park_evidence` row with its URL)."""
+
+    url: str
+    sentence: str
+    tags: tuple[str, ...]
+    confidence: float | None
+    seen_at: datetime
+
+
+def park_evidence(session: Session, park_ids: Sequence[int] | None = None) -> dict[int, list[Evidence]]:
+    """park id -> its evidence, first seen first (parks without any are absent)."""
+    query = (select(ParkEvidence, Article.url).join(Article, ParkEvidence.article_id == Article.id)
+             .order_by(ParkEvidence.park_id, ParkEvidence.seen_at, ParkEvidence.id))
+    if park_ids is not None:
+        query = query.where(ParkEvidence.park_id.in_(list(park_ids)))
+    out: dict[int, list[Evidence]] = {}
+    for row, url in session.execute(query):
+        out.setdefault(row.park_id, []).append(
+            Evidence(url, row.sentence, tuple(row.tags or ()), row.confidence, row.seen_at))
+    return out
+
+
+def max_confidence(evidence: Sequence[Evidence]) -> float | None:
+    values = [e.confidence for e in evidence if e.confidence is not None]
+    return max(values) if values else None
 
 
 def list_alerts(session: Session) -> list[Alert]:

@@ -64,7 +64,7 @@ def _scan_article(session: Session, article: Article, enabled: set[str], batch_m
     if not first:
         return 0
     parks = {p.kb_id: p for p in session.scalars(select(Park).where(Park.kb_id.in_(list(first))))}
-    parks = {k: p for k, p in parks.items() if p.status != "rejected"}
+    parks = {k: p for k, p in parks.items() if p.status not in ("rejected", "candidate")}  # never alerted by themselves
     created = 0
     if "new_language" in enabled:
         fresh = [k for k in parks if _covered_before(session, k, article) and

@@ -24,6 +24,9 @@ class M:
     company: str | None = None
     company_name: str | None = None
     batch: int | None = None
+    candidate: bool = False
+    confidence: float | None = None
+    evidence: tuple[str, ...] = ()
 
 
 def new_park_mention(start: int = 0) -> M:
