@@ -86,8 +86,6 @@ class EnParkForms:
                 break
             words.insert(0, (k, j))
             i = k
-        while words and s[words[-1][0]:words[-1][1]].endswith("."):
-            break
         if not words:
             return None
         for n in range(len(words)):      # a known company wins ("China Construction Steel Structure")

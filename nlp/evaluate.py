@@ -67,7 +67,10 @@ class Counts:
     fp: int = 0
     fn: int = 0
 
-    def add(self, gold: frozenset[str], pred: frozenset[str]) -> None:
+    def add(self, gold: frozenset[str], pred: frozenset[str] | set[str],
+            ignore: frozenset[str] = frozenset()) -> None:
+        """Count ``pred`` against ``gold``; names in ``ignore`` (and not gold) count neither way."""
+        pred = pred - (ignore - gold)
         self.tp += len(gold & pred)
         self.fp += len(pred - gold)
         self.fn += len(gold - pred)

@@ -62,6 +62,7 @@ import jieba
 import spacy
 
 from .companies import en_company_spans, zh_company_spans
+from .found import en_lead
 from .jieba_dict import small_dictionary
 from .kb import City, Company, KnowledgeBase, Park
 from .lang import detect_lang
@@ -640,7 +641,7 @@ class Extractor:
         key = norm(name).casefold()
         for p in self.kb.parks.values():
             if p.id.startswith("park:found:") and (city is None or p.city in (None, city)):
-                lead = re.split(r"\s*5G\s*\+", p.name_en or "")[0].strip()
+                lead = en_lead(p.name_en or "")
                 if lead and norm(lead).casefold() == key:
                     return p
         return None
@@ -671,7 +672,7 @@ class Extractor:
         for p in self.kb.parks.values():
             if p.name_zh or not p.name_en or (city and p.city and p.city != city):
                 continue
-            en_core = re.split(r"\s*5G\s*\+", p.name_en)[0]
+            en_core = en_lead(p.name_en)
             _c, en_rest = self._leading_city(en_core)
             if en_rest and self._xling.same(core, en_rest.strip()):
                 found.append(p)
@@ -720,7 +721,7 @@ def _found_leads(p: Park) -> list[str]:
     if p.name_zh.endswith(ZH_SUFFIX) and len(p.name_zh) - len(ZH_SUFFIX) >= 2:
         out.append(norm(p.name_zh[: -len(ZH_SUFFIX)]))
     if p.name_en:
-        lead = re.split(r"\s*5G\s*\+", p.name_en)[0].strip()
+        lead = en_lead(p.name_en)
         if len(lead) >= 3:
             out.append(norm(lead))
     return out

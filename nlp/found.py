@@ -35,6 +35,11 @@ class NewParkMention(Protocol):
     def batch(self) -> int | None: ...
 
 
+def en_lead(name_en: str) -> str:
+    """An English park name's lead part, before the programme suffix ("GAC Aion 5G + …" → "GAC Aion")."""
+    return _EN_CORE_RE.sub("", name_en).strip()
+
+
 def _key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split())
 

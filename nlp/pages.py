@@ -26,6 +26,7 @@ from typing import Any
 
 from opencc import OpenCC
 
+from .evaluate import Counts
 from .extract import EntityMention, Extractor
 from .found import park_from_mention
 from .kb import KnowledgeBase
@@ -180,32 +181,6 @@ def _load_set(gold_path: Path) -> PageSet:
 
 
 # --------------------------------------------------------------------------- scoring
-
-
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, gold: frozenset[str] | set[str], pred: set[str], ignore: frozenset[str] = frozenset()) -> None:
-        pred = pred - (ignore - gold)
-        self.tp += len(gold & pred)
-        self.fp += len(pred - gold)
-        self.fn += len(gold - pred)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 @dataclass

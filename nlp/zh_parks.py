@@ -59,6 +59,7 @@ STOP_WORDS = {
 PROGRAMME_AFTER_RE = re.compile(
     r"(?:的)?(?:试点方案|实施方案|建设工作|申报|认定工作|评估|推进会|工作|名单|管理办法|建设指南|遴选|评审"
     r"|创建|试点|培育|项目库|政策|专项|资金|建设(?:方案|要求|任务)|建设情况)")
+_SENTENCE_END_RE = re.compile(r"[。！？\n]")
 #: Company words: the slot is a company's name.
 COMPANY_WORD_RE = re.compile(r"(?:有限公司|股份公司|集团|公司|股份)$")
 #: Industry words that end many lead names (锦拓精密, 明岚照明, 华茂新材料).
@@ -188,8 +189,10 @@ class ZhParkForms:
                     break
         elif line.list_item:
             slot.features.add("list")
-        near = [o for o in matches if o is not m and abs(o.start() - m.start()) < 200
-                and not re.search(r"[。！？\n]", s[min(o.end(), m.end()):max(o.start(), m.start())])]
+        # another suffix in the same sentence, close by: the neighbours decide (matches are in
+        # order and disjoint, so a farther one qualifies only if the nearer one does)
+        near = [o for o in matches[max(0, i - 1):i + 2] if o is not m and abs(o.start() - m.start()) < 200
+                and not _SENTENCE_END_RE.search(s, min(o.end(), m.end()), max(o.start(), m.start()))]
         if near:
             slot.features.add("enumeration")
         if PROGRAMME_AFTER_RE.match(s, m.end()):
