@@ -42,10 +42,9 @@ class MentionLike(Protocol):
     company: str | None
     company_name: str | None
     batch: int | None
-    # Read with getattr (defaults False, None, ()), so older mention objects still fit:
-    # candidate: bool                 a doubtful new park: stored as a candidate, not alerted
-    # confidence: float | None        how sure the extractor is, 0..1
-    # evidence: tuple[str, ...]       why it is new (structure, programme context, batch …)
+    candidate: bool                 # a doubtful new park: stored as a candidate, not alerted
+    confidence: float | None        # how sure the extractor is, 0..1
+    evidence: tuple[str, ...]       # why it is new (structure, programme context, batch …)
 
 
 @dataclass
@@ -215,13 +214,12 @@ def save_article(
 
 
 def _evidence(park: Park, article_id: int, m: MentionLike, seen_at: datetime) -> ParkEvidence:
-    confidence = getattr(m, "confidence", None)
     return ParkEvidence(
         park_id=park.id,
         article_id=article_id,
         sentence=m.sentence or "",
-        tags=[str(t) for t in getattr(m, "evidence", ()) or ()],
-        confidence=float(confidence) if confidence is not None else None,
+        tags=list(m.evidence),
+        confidence=m.confidence,
         seen_at=seen_at,
     )
 
@@ -347,7 +345,7 @@ def _found_park(session: Session, m: MentionLike, article: Article) -> tuple[Par
     """The found park a new-park mention names, and what this mention did to it: ``"new"``
     (created by a sure mention: alert it), ``"candidate"`` (created by a doubtful one),
     ``"promoted"`` (a candidate a sure mention makes new: alert it), or None."""
-    candidate = bool(getattr(m, "candidate", False))
+    candidate = m.candidate
     park, created = _get_or_create_found_park(session, m, article)
     if created:
         return park, "candidate" if candidate else "new"
@@ -391,7 +389,7 @@ def _get_or_create_found_park(session: Session, m: MentionLike, article: Article
         company_name=m.company_name,
         batch=m.batch,
         origin="found",
-        status="candidate" if getattr(m, "candidate", False) else "new",
+        status="candidate" if m.candidate else "new",
         aliases=list(found_park_aliases(m.name_zh, m.name_en)),
         first_seen_at=article.fetched_at,
         first_seen_url=article.url,
