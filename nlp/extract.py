@@ -88,7 +88,12 @@ _BATCH_LOOKBACK = 40
 #: 珠海格力的示范园区 / 富士康和格力电器牵头的两个示范园区: what follows companies that name parks.
 _ZH_SHORT_TAIL_RE = re.compile(r"(?:(?:牵头|建设|打造|运营)?的(?:[0-9两二三四五六七八九十几]+个)?|旗下的?)?"
                                r"(?:5G\+工业互联网)?(?:应用)?示范园区")
-_ZH_BARE_TAIL_RE = re.compile(r"(?:等|这|两|三|四|五)?(?:[0-9两二三四五六七八九十几]+个)?(?:省级)?园区")
+#: What names parks after a chain of lead companies on a programme page: X园区, X、Y等首批示范园区,
+#: X、Y牵头的三个园区, 分别由X、Y牵头 (then the sentence must speak of 园区).
+_ZH_BARE_TAIL_RE = re.compile(
+    r"(?:(?:牵头|建设|打造)(?:建设)?的)?(?:等|这)?(?:首批|第[0-9一二三四五六七八九十]+批)?"
+    r"(?:[0-9两二三四五六七八九十几]+个)?(?:省级)?(?:示范)?园区")
+_LED_TAIL_RE = re.compile(r"牵头")
 _ZH_JOINERS = {"、", "和", "与", "及", "以及"}
 _ZH_LEAD_AFTER_RE = re.compile(r"\s*(?:牵头|作为牵头)")
 _EN_LEAD_BEFORE_RE = re.compile(r"(?:led|run|operated|headed) by\s+(?:the\s+)?$")
@@ -401,7 +406,8 @@ class Extractor:
                 j += 1
             tail = _ZH_SHORT_TAIL_RE.match(s, companies[j].end())
             if tail is None and programme:      # "X园区" / "X、Y等园区" where the page is about the programme
-                tail = _ZH_BARE_TAIL_RE.match(s, companies[j].end())
+                tail = _ZH_BARE_TAIL_RE.match(s, companies[j].end()) or self._led_parks(s, companies[i],
+                                                                                       companies[j])
             if tail is not None:
                 first = companies[i].start()
                 lead = self._city_free.get(s[max(0, first - 3):first]) or self._city_free.get(
@@ -615,6 +621,14 @@ class Extractor:
             if co is None:
                 hits.append(_Hit(COMPANY, sl.start, sl.end, None, None, name, lead_of_new=True))
         return hits
+
+    @staticmethod
+    def _led_parks(s: str, first: re.Match[str], last: re.Match[str]) -> re.Match[str] | None:
+        """"(分别)由X、Y牵头" in a sentence about 园区: the chain names the parks they lead."""
+        if not s.startswith("牵头", last.end()) or not s[max(0, first.start() - 3):first.start()].endswith("由"):
+            return None
+        sent_start = max(s.rfind(c, 0, first.start()) for c in "。！？\n") + 1
+        return _LED_TAIL_RE.match(s, last.end()) if "园区" in s[sent_start:first.start()] else None
 
     def _ambiguous_in_context(self, s: str, companies: list[re.Match[str]]) -> list[re.Match[str]]:
         """Short forms that are ordinary words, kept where the text treats them as companies:
