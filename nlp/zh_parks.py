@@ -59,6 +59,7 @@ STOP_WORDS = {
 PROGRAMME_AFTER_RE = re.compile(
     r"(?:的)?(?:试点方案|实施方案|建设工作|申报|认定工作|评估|推进会|工作|名单|管理办法|建设指南|遴选|评审"
     r"|创建|试点|培育|项目库|政策|专项|资金|建设(?:方案|要求|任务)|建设情况)")
+_CHAIN_JOINER_RE = re.compile(r"(?:、|和|与|及|以及|,)$")
 _SENTENCE_END_RE = re.compile(r"[。！？\n]")
 #: Company words: the slot is a company's name.
 COMPANY_WORD_RE = re.compile(r"(?:有限公司|股份公司|集团|公司|股份)$")
@@ -112,28 +113,57 @@ class ZhParkForms:
             j = m.start()
             while j > floor and s[j - 1] in " \t":
                 j -= 1
-            k = j
-            while k > floor and s[k - 1] not in HARD_STOPS and j - k < WINDOW:
-                k -= 1
-            floor = tail_end
-            rel = self._left_edge(s[k:j])
-            if rel is None:
-                continue
-            name = strip_marker(s[k + rel:j])
-            start = j - len(name)
-            if not self._name_like(name):
-                continue
-            slot = ZhSlot(start, j, tail_end, name, slot_city)
-            if slot_city is not None:
-                ss = m.start("slot")
-                slot.slot_span = (ss, ss + slot_len)
-                slot.features.add("city-slot")
-            co, cut = self._company_in(name, self._token_starts(name))
-            if co is not None:
-                slot.company, slot.company_cut = co, cut
-            self._structure(s, m, slot, matches, i)
-            out.append(slot)
+            prev, floor = floor, tail_end      # a name never reaches back into the previous park
+            slots = self._city_first(s, j, prev, m.end()) if s[j - 1:j] == ")" else []
+            if not slots:
+                got = self._lead_before(s, j, prev)
+                if got is None:
+                    continue
+                slot = ZhSlot(got[0], j, tail_end, got[1], slot_city)
+                if slot_city is not None:
+                    ss = m.start("slot")
+                    slot.slot_span = (ss, ss + slot_len)
+                    slot.features.add("city-slot")
+                slots = [slot]
+            for slot in slots:
+                co, cut = self._company_in(slot.name, self._token_starts(slot.name))
+                if co is not None:
+                    slot.company, slot.company_cut = co, cut
+                self._structure(s, m, slot, matches, i)
+                out.append(slot)
         return out
+
+    def _lead_before(self, s: str, j: int, floor: int) -> tuple[int, str] | None:
+        """The lead name ending at ``j`` (its start and text), or None when none stands there."""
+        k = j
+        while k > floor and s[k - 1] not in HARD_STOPS and j - k < WINDOW:
+            k -= 1
+        rel = self._left_edge(s[k:j])
+        if rel is None:
+            return None
+        name = strip_marker(s[k + rel:j])
+        return (j - len(name), name) if self._name_like(name) else None
+
+    def _city_first(self, s: str, j: int, floor: int, suffix_end: int) -> list[ZhSlot]:
+        """"X(广州)、Y(惠州)和Z(湛江)5G+…示范园区": each lead with its city, sharing one suffix."""
+        items: list[ZhSlot] = []
+        pos, end = j, suffix_end
+        while s[pos - 1:pos] == ")":
+            o = s.rfind("(", max(floor, pos - 14), pos - 1)
+            city, n = self._slot_city(s[o + 1:pos - 1]) if o >= 0 else (None, 0)
+            got = self._lead_before(s, o, floor) if city is not None else None
+            if got is None:
+                break
+            slot = ZhSlot(got[0], o, end, got[1], city, (o + 1, o + 1 + n), features={"city-slot"})
+            items.insert(0, slot)
+            joiner = _CHAIN_JOINER_RE.search(s, max(floor, got[0] - 2), got[0])
+            if joiner is None:
+                break
+            pos, end = joiner.start(), joiner.start()
+        if len(items) > 1:
+            for slot in items:
+                slot.features.add("enumeration")
+        return items
 
     # ------------------------------------------------------------------ left edge
 
