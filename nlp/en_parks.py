@@ -35,7 +35,7 @@ LIST_ANCHOR_RE = re.compile(
 #: A sentence about the programme's parks: where lists of companies name parks.
 PROGRAMME_RE = re.compile(
     r"(?i:demonstration\s+parks?|5G\s*\+?\s*industrial\s+internet|industrial\s+internet\s+parks?"
-    r"|\bparks?\b.{0,80}\bbatch\b|\bbatch\b.{0,80}\bparks?\b)", re.S)
+    r"|\bparks?\b.{0,80}\b(?:batch|round)\b|\b(?:batch|round)\b.{0,80}\bparks?\b)", re.S)
 #: Lower-case words that may stand between "led by" and the name ("precision-parts maker").
 _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9&.'\-]*")
 STOP_WORDS = {
@@ -154,70 +154,103 @@ class EnParkForms:
         return out
 
     def lists(self, s: str, sentences: list[tuple[int, int]]) -> list[EnSlot]:
-        """Companies listed with their cities after a list anchor, in programme context."""
+        """Companies named as parks' leads, in programme context: this paragraph or the two
+        before it speak of the programme (PROGRAMME_RE)."""
         out: list[EnSlot] = []
-        for n, (a, b) in enumerate(sentences):
-            prev = " ".join(s[x:y] for x, y in sentences[max(0, n - 2):n])   # two sentences back
+        for a, b in sentences:
             here = s[a:b]
-            if not (PROGRAMME_RE.search(here) or PROGRAMME_RE.search(prev) or re.search(r"(?i)\bparks?\b", here)):
-                continue
             anchor = LIST_ANCHOR_RE.search(here)
-            if anchor is None:
-                if re.search(r"(?i)\bparks?\b", here) and PROGRAMME_RE.search(here + " " + prev):
-                    out += self._items(s, a, b)          # "four are outside …: X in A, Y in B"
+            if not (PROGRAMME_RE.search(s, _paragraphs_back(s, a, 2), b)
+                    or (anchor is not None and re.search(r"(?i)\bparks?\b", here))):
                 continue
-            out += self._items(s, a + anchor.end(), b)
+            if anchor is not None:
+                out += self._items(s, a + anchor.end(), b)
+            elif _PARKISH_RE.search(here):
+                out += self._items(s, a, b)          # "four are outside …: X in A, Y in B"
+            out += self._led_by(s, a, b)
         return out
 
     def _items(self, s: str, a: int, b: int) -> list[EnSlot]:
         """"X and Y in Guangzhou; Z in Shenzhen" between ``a`` and ``b``: every name that
-        stands before "in <City>" (directly, or in a chain joined by "and" / commas)."""
+        stands before "in <City>" (directly, in a chain joined by "and" / commas, or with an
+        apposition: "X, a stone-processing group in Yunfu")."""
         out: list[EnSlot] = []
         for m in re.finditer(r"\bin[ \t]+([A-Z][A-Za-z']+)", s[a:b]):
             city = self._city(m.group(1))
             if city is None:
                 continue
-            pos = a + m.start()
             chain: list[EnSlot] = []
-            end = pos
+            end = a + m.start()
             while True:
-                k = end
-                while k > a and s[k - 1] in " \t":
-                    k -= 1
-                pe = k
-                led = re.search(r"(?:'s|s')(?:[ \t]+[a-z][a-z\-]*){0,3}[ \t]+park[ \t]*$", s[max(a, k - 60):k])
+                pe = end
+                while pe > a and s[pe - 1] in " \t":
+                    pe -= 1
+                apposition = _APPOSITION_RE.search(s, max(a, pe - 90), pe)
+                if apposition:
+                    pe = apposition.start()
+                led = _POSSESSIVE_TAIL_RE.search(s, max(a, pe - 60), pe)
                 if led:
-                    pe = max(a, k - 60) + led.start() + (1 if led.group().startswith("s'") else 0)
+                    pe = led.start() + (1 if led.group().startswith("s'") else 0)
                 got = self.name_before(s, pe, a)
                 if got is None or self._city(s[got[0]:pe]) is not None:
                     break       # "… in Yangjiang and X in Qingyuan": a city ends the chain
                 start, co = got
                 chain.insert(0, EnSlot(start, pe, pe, s[start:pe], city, co, features={"en-list", "row-city"}))
-                before = s[max(a, start - 6):start]
-                j = re.search(r"(?:,[ \t]*and|,|\band)[ \t]*$", before)
+                j = _CHAIN_BEFORE_RE.search(s, max(a, start - 6), start)
                 if not j:
                     break
-                end = max(a, start - 6) + j.start()
+                end = j.start()
             out += chain
-        for m in re.finditer(r"\bpark[ \t]+in[ \t]+([A-Z][A-Za-z']+)[ \t]+led[ \t]+by[ \t]+", s[a:b]):
-            city = self._city(m.group(1))
+        return out
+
+    def _led_by(self, s: str, a: int, b: int) -> list[EnSlot]:
+        """"a park in Dongguan led by precision-parts maker X", "the Jieyang park led by mould
+        maker X", "a textile park in Jieyang anchored by X", "the Gree-led park in Zhuhai"."""
+        out: list[EnSlot] = []
+        for m in _LED_BY_RE.finditer(s, a, b):
+            city = self._city(m.group("c1") or "") or self._city(m.group("c2") or "")
             if city is None:
                 continue
-            k = a + m.end()
-            e = k
-            while e < b and (s[e].isalnum() or s[e] in " -&'") and s[e].isascii():
-                e += 1
-            words = list(re.finditer(r"[A-Za-z0-9&'\-]+", s[k:e]))
-            caps = [w for w in words if w.group()[0].isupper()]
-            if not caps:
-                continue
-            first = next(i for i, w in enumerate(words) if w.group()[0].isupper())
-            run = [words[first]]
-            for w in words[first + 1:]:
-                if not w.group()[0].isupper():
+            k = m.end()
+            words = list(_NAME_WORD_RE.finditer(s, k, min(b, k + 80)))
+            run: list[re.Match[str]] = []
+            for w in words:
+                if w.start() > (run[-1].end() + 1 if run else w.start()):
                     break
-                run.append(w)
-            ns, ne = k + run[0].start(), k + run[-1].end()
-            out.append(EnSlot(ns, ne, ne, s[ns:ne], city, self._company(s[ns:ne]),
+                if w.group()[0].isupper():
+                    run.append(w)
+                elif run:
+                    break
+            if run:
+                ns, ne = run[0].start(), run[-1].end()
+                out.append(EnSlot(ns, ne, ne, s[ns:ne], city, self._company(s[ns:ne]),
+                                  features={"en-list", "row-city"}))
+        for m in _DASH_LED_RE.finditer(s, a, b):
+            city = self._city(m.group("city"))
+            got = self.name_before(s, m.start(), a)
+            if city is None or got is None:
+                continue
+            out.append(EnSlot(got[0], m.start(), m.end(), s[got[0]:m.start()], city, got[1],
                               features={"en-list", "row-city"}))
         return out
+
+
+def _paragraphs_back(s: str, pos: int, n: int) -> int:
+    """Where the paragraph ``n`` paragraphs before the one holding ``pos`` starts."""
+    start = s.rfind("\n", 0, pos) + 1
+    for _ in range(n):
+        if start == 0:
+            break
+        start = s.rfind("\n", 0, start - 1) + 1
+    return start
+
+
+_PARKISH_RE = re.compile(r"(?i)\b(?:parks?|sites?|names|batch|round)\b")
+_APPOSITION_RE = re.compile(r",[ \t]+(?:a|an)[ \t]+[a-z][^,;:()]{0,70}?,?[ \t]*$")
+_POSSESSIVE_TAIL_RE = re.compile(r"(?:'s|s')(?:[ \t]+[a-z][a-z\-]*){0,3}[ \t]+park[ \t]*$")
+_CHAIN_BEFORE_RE = re.compile(r"(?:,[ \t]*and|,|\band)[ \t]*$")
+_LED_BY_RE = re.compile(
+    r"\b(?:(?P<c1>[A-Z][a-z']+)[ \t]+)?(?:[a-z][a-z\-]*[ \t]+)?park[ \t]+(?:in[ \t]+(?P<c2>[A-Z][a-z']+)[ \t]+)?"
+    r"(?:led|anchored|run|headed|operated)[ \t]+by[ \t]+")
+_DASH_LED_RE = re.compile(r"-led[ \t]+(?:[a-z][a-z\-]*[ \t]+)?park[ \t]+in[ \t]+(?P<city>[A-Z][a-z']+)")
+_NAME_WORD_RE = re.compile(r"[A-Za-z0-9&'\-]+")
