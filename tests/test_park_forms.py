@@ -1,0 +1,159 @@
+"""The park-form components one class at a time (issue 11's failure classes), on sentences
+written for these tests. Each asserts what a new park is, what is only a candidate, and what
+is no park at all."""
+from __future__ import annotations
+
+import pytest
+
+from nlp.extract import EntityMention, Extractor
+from nlp.kb import KnowledgeBase
+from nlp.lists import line_at, strip_marker
+from nlp.novelty import SURE, judge
+
+
+@pytest.fixture(scope="module")
+def ex() -> Extractor:
+    return Extractor(KnowledgeBase.load())
+
+
+def parks(ms: list[EntityMention]) -> list[tuple[str, bool, bool]]:
+    """(surface, new, candidate) of every PARK."""
+    return [(m.text, m.new, m.candidate) for m in ms if m.type == "PARK"]
+
+
+# 1. the programme's own name is not a member
+@pytest.mark.parametrize("text", [
+    "关于印发广东省5G+工业互联网应用示范园区试点方案的通知",
+    "全省5G+工业互联网应用示范园区建设工作推进会在广州召开。",
+    "我市将做好省级5G+工业互联网应用示范园区申报工作。",
+    "会议要求开展2021年度5G+工业互联网应用示范园区评估。",
+    "中山市首个省级5G+工业互联网应用示范园区落地。",
+    "到2022年建成20个左右5G+工业互联网应用示范园区。",
+])
+def test_programme_phrases_name_no_park(ex: Extractor, text: str) -> None:
+    assert parks(ex.extract(text, "zh")) == []
+
+
+def test_a_visit_names_the_park_without_prefix_words(ex: Extractor) -> None:
+    """调研 / 赴 are verbs: the lead starts after them; a visit alone is only a candidate."""
+    ms = ex.extract("市工业和信息化局赴明岚照明5G+工业互联网应用示范园区调研。", "zh")
+    (p,) = [m for m in ms if m.type == "PARK"]
+    assert p.name_zh == "明岚照明5G+工业互联网应用示范园区"
+    assert p.new and p.candidate and p.confidence is not None and p.confidence < SURE
+
+
+# 2. list structure never leaks into names
+@pytest.mark.parametrize("line", [
+    "- 锦拓精密5G+工业互联网应用示范园区（东莞）",
+    "1. 锦拓精密5G+工业互联网应用示范园区（东莞）",
+    "（一）锦拓精密5G+工业互联网应用示范园区（东莞）",
+    "①锦拓精密5G+工业互联网应用示范园区（东莞）",
+    "及锦拓精密5G+工业互联网应用示范园区（东莞）",
+    "“锦拓精密5G+工业互联网应用示范园区”（东莞）",
+])
+def test_list_markers_and_joiners_stay_out_of_names(ex: Extractor, line: str) -> None:
+    text = "第二批广东省5G+工业互联网应用示范园区名单如下：\n" + line + "\n"
+    (p,) = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert p.name_zh == "锦拓精密5G+工业互联网应用示范园区" and p.company_name == "锦拓精密"
+
+
+def test_strip_marker_and_table_rows() -> None:
+    assert strip_marker("(三)华茂新材料") == "华茂新材料"      # normalised text: half-width brackets
+    assert strip_marker("以及华茂新材料") == "华茂新材料"
+    text = "| 3 | 华茂新材料5G+工业互联网应用示范园区 | 茂名 |\n下一行"
+    line = line_at(text, 8)
+    assert line.table_row and line.cells(text)[2] == "茂名"
+
+
+# 3. announcements that list many parks
+def test_table_rows_are_sure_new_parks_with_the_row_city(ex: Extractor) -> None:
+    text = ("第三批广东省5G+工业互联网应用示范园区名单\n"
+            "| 序号 | 园区名称 | 所在地市 |\n"
+            "| 1 | 博腾电路5G+工业互联网应用示范园区 | 梅州 |\n"
+            "| 2 | 凯穗铸造5G+工业互联网应用示范园区 | 清远 |\n")
+    ps = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert [(p.company_name, p.city, p.new, p.candidate, p.batch) for p in ps] == [
+        ("博腾电路", "city:meizhou", True, False, 3), ("凯穗铸造", "city:qingyuan", True, False, 3)]
+
+
+def test_cities_before_one_shared_suffix(ex: Extractor) -> None:
+    text = "第二批名单为锦拓精密（东莞）、明岚照明（中山）和嘉乐玩具（汕头）5G+工业互联网应用示范园区。"
+    ps = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert [(p.company_name, p.city, p.new, p.candidate) for p in ps] == [
+        ("锦拓精密", "city:dongguan", True, False), ("明岚照明", "city:zhongshan", True, False),
+        ("嘉乐玩具", "city:shantou", True, False)]
+
+
+def test_known_parks_named_by_their_leads_on_a_programme_page(ex: Extractor) -> None:
+    text = ("广东省5G+工业互联网应用示范园区工作会议召开。会上，京信通信、格力电器、美的厨电等首批示范园区作了交流；"
+            "惠州两个园区分别由TCL智能终端、中建钢构牵头。")
+    ids = {m.id for m in ex.extract(text, "zh") if m.type == "PARK"}
+    assert ids == {"park:jingxin-guangzhou", "park:gree-zhuhai", "park:midea-kitchen-foshan",
+                   "park:tcl-huizhou", "park:china-construction-steel-huizhou"}
+
+
+def test_the_departments_first_batch_list_raises_nothing_new(ex: Extractor) -> None:
+    rows = ["京信通信", "昊志机电", "TCL 智能终端", "中建钢构", "美的厨电", "富士康", "格力电器", "湛江钢铁"]
+    text = "首批广东省5G+工业互联网应用示范园区名单\n" + "\n".join(
+        f"{i}. {r}5G+工业互联网应用示范园区" for i, r in enumerate(rows, 1))
+    ps = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert len(ps) == 8 and not any(p.new for p in ps)
+
+
+# 4. English that separates parks from companies
+def test_they_are_list_with_cities(ex: Extractor) -> None:
+    text = ("Guangdong named its second batch of 5G + Industrial Internet demonstration parks on Friday. "
+            "They are: Jintuo Precision and Shengyi Technology in Dongguan; Minglan Lighting in Zhongshan.")
+    ps = [(m.text, m.city, m.new, m.candidate) for m in ex.extract(text, "en") if m.type == "PARK"]
+    assert ps == [("Jintuo Precision", "city:dongguan", True, False),
+                  ("Shengyi Technology", "city:dongguan", True, False),
+                  ("Minglan Lighting", "city:zhongshan", True, False)]
+    assert all(m.name_en for m in ex.extract(text, "en") if m.type == "PARK")   # never an empty name
+
+
+@pytest.mark.parametrize("sentence, lead, city", [
+    ("The third batch adds a park in Dongguan led by precision-parts maker Jintuo Precision.",
+     "Jintuo Precision", "city:dongguan"),
+    ("The third batch adds a stone-processing park in Yunfu anchored by Shidu Stone.", "Shidu Stone", "city:yunfu"),
+    ("The third batch adds the Jieyang park led by mould maker Ruichi Mould.", "Ruichi Mould", "city:jieyang"),
+    ("The third batch adds Shidu Stone, a stone-processing group in Yunfu.", "Shidu Stone", "city:yunfu"),
+    ("The third batch includes Fengzhu Hardware's 5G industrial internet park in Yangjiang.",
+     "Fengzhu Hardware", "city:yangjiang"),
+])
+def test_english_leads_in_programme_context(ex: Extractor, sentence: str, lead: str, city: str) -> None:
+    text = "Guangdong has expanded its 5G + Industrial Internet demonstration parks programme.\n" + sentence
+    (p,) = [m for m in ex.extract(text, "en") if m.type == "PARK"]
+    assert (p.company_name, p.city, p.new) == (lead, city, True)
+    assert any(m.type == "COMPANY" and m.text == lead for m in ex.extract(text, "en"))
+
+
+def test_dash_led_park_links_the_known_park(ex: Extractor) -> None:
+    text = "Guangdong's 5G + Industrial Internet demonstration parks are a year old. The Gree-led park in Zhuhai grew."
+    assert [m.id for m in ex.extract(text, "en") if m.type == "PARK"] == ["park:gree-zhuhai"]
+
+
+def test_company_lists_outside_the_programme_name_no_park(ex: Extractor) -> None:
+    text = "Guangdong's new 5G factories are: Jintuo Precision in Dongguan and Minglan Lighting in Zhongshan."
+    assert parks(ex.extract(text, "en")) == []
+
+
+# 5. the novelty judgement
+def test_judgement_weighs_structure_and_organisation() -> None:
+    assert judge(set(), None) is None                                # no structure, nothing org-like
+    sure = judge({"city-slot", "table", "industry-word"}, 2)
+    assert sure is not None and not sure.candidate and "batch:2" in sure.evidence
+    doubt = judge({"industry-word"}, None)
+    assert doubt is not None and doubt.candidate and doubt.confidence < SURE
+
+
+# 6. companies: boundaries and short forms
+def test_short_forms_only_in_company_context(ex: Extractor) -> None:
+    assert not [m for m in ex.extract("这是最美的园区风景。", "zh") if m.type == "COMPANY"]
+    ids = {m.id for m in ex.extract("美的集团与海天味业签约。", "zh") if m.type == "COMPANY"}
+    assert {"company:midea"} <= ids
+
+
+def test_operators_and_other_names_are_known(ex: Extractor) -> None:
+    text = "中国移动广东公司联合华为、中兴通讯和工业富联建设5G专网。"
+    ids = {m.id for m in ex.extract(text, "zh") if m.type == "COMPANY"}
+    assert {"company:huawei", "company:fii"} <= ids and len(ids) >= 4
