@@ -55,8 +55,11 @@ class NameMatcher:
         words = [w.lower().replace("'", "").replace("-", "") for w in _EN_WORD_RE.findall(en)]
         if len(units) < 3 or not words or any(u.isascii() for u in units[:2]):
             return False
-        py = self._pinyin(zh, tuple(units[:2]))
-        return len(words[0]) >= 4 and words[0] == "".join(py)
+        if len(words[0]) < 4:
+            return False
+        from pypinyin import Style, pinyin     # every reading: 都 is du in 石都 (Shidu), dou elsewhere
+        first, second = pinyin(units[0] + units[1], style=Style.NORMAL, heteronym=True)
+        return any(words[0] == a + b for a in first for b in second)
 
     @staticmethod
     def _pinyin(zh: str, units: tuple[str, ...]) -> tuple[str, ...]:
