@@ -248,8 +248,9 @@ class Extractor:
                 core = p.name_zh[: -len(ZH_SUFFIX)]
                 self._add_words([core])
                 city, rest = self._leading_city(norm(core))
-                if city is not None and len(rest) >= 3:   # 东莞松湖智造 → 松湖智造示范园区
+                if city is not None and len(rest) >= 3:   # 东莞松湖智造 → 松湖智造(5G+…)示范园区
                     self._park_by_name.setdefault(rest + "示范园区", p)
+                    self._park_by_name.setdefault(rest + ZH_SUFFIX, p)
         self._park_re = alias_regex(self._park_by_name)
         # lead names of found parks (no KB company): reported as companies from then on
         self._lead_by_name: dict[str, Park] = {}

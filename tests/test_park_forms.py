@@ -157,3 +157,28 @@ def test_operators_and_other_names_are_known(ex: Extractor) -> None:
     text = "中国移动广东公司联合华为、中兴通讯和工业富联建设5G专网。"
     ids = {m.id for m in ex.extract(text, "zh") if m.type == "COMPANY"}
     assert {"company:huawei", "company:fii"} <= ids and len(ids) >= 4
+
+
+# one park, one row: whatever spelling, order of discovery or language
+@pytest.mark.parametrize("first, later", [
+    ("第二批名单：东莞松湖智造5G+工业互联网应用示范园区", "入选的松湖智造5G+工业互联网应用示范园区（东莞）正在建设。"),
+    ("第二批名单：松湖智造5G+工业互联网应用示范园区（东莞）", "东莞松湖智造5G+工业互联网应用示范园区正在建设。"),
+    ("第二批名单：\n- 锦拓精密5G+工业互联网应用示范园区（东莞）", "第二批名单：“锦拓精密”5G+工业互联网示范园区（東莞）"),
+    ("第二批名单：锦拓精密5G+工業互聯網應用示範園區（東莞）", "第二批名单：1. 锦拓精密５Ｇ＋工业互联网应用示范园区（东莞）"),
+])
+def test_a_second_spelling_links_to_the_first(first: str, later: str) -> None:
+    from nlp.found import park_from_mention
+    ex = Extractor(KnowledgeBase.load())
+    (p,) = [m for m in ex.extract(first, "zh") if m.type == "PARK" and m.new]
+    ex.add_park(park_from_mention(p))
+    ms = [m for m in ex.extract(later, "zh") if m.type == "PARK"]
+    assert [(m.new, m.id) for m in ms] == [(False, park_from_mention(p).id)]
+
+
+def test_an_english_name_links_to_the_chinese_park() -> None:
+    from nlp.found import park_from_mention
+    ex = Extractor(KnowledgeBase.load())
+    (p,) = [m for m in ex.extract("第三批名单：石都石材5G+工业互联网应用示范园区（云浮）", "zh") if m.type == "PARK"]
+    ex.add_park(park_from_mention(p))
+    text = "Guangdong named its third batch of 5G + Industrial Internet demonstration parks. They are: Shidu Stone in Yunfu."
+    assert [(m.new, m.id) for m in ex.extract(text, "en") if m.type == "PARK"] == [(False, park_from_mention(p).id)]
