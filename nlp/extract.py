@@ -94,6 +94,7 @@ _ZH_BARE_TAIL_RE = re.compile(
     r"(?:(?:牵头|建设|打造)(?:建设)?的)?(?:等|这)?(?:首批|第[0-9一二三四五六七八九十]+批)?"
     r"(?:[0-9两二三四五六七八九十几]+个)?(?:省级)?(?:示范)?园区")
 _LED_TAIL_RE = re.compile(r"牵头")
+
 _ZH_JOINERS = {"、", "和", "与", "及", "以及"}
 _ZH_LEAD_AFTER_RE = re.compile(r"\s*(?:牵头|作为牵头)")
 _EN_LEAD_BEFORE_RE = re.compile(r"(?:led|run|operated|headed) by\s+(?:the\s+)?$")
@@ -214,6 +215,9 @@ class Extractor:
             for n in (co.name_zh, co.name_en, *co.aliases):
                 self._company_by_name.setdefault(norm(n), co)
         self._city_re = alias_regex(self._city_free)
+        # a city with 市 inside a run before a company word: where a legal name starts
+        self._legal_city_re = re.compile("(?:广东省)?(?:" + "|".join(
+            sorted((norm(c.name_zh) for c in self.kb.cities.values()), key=len, reverse=True)) + ")市")
         self._company_re = alias_regex(self._company_by_name)
         # short forms that are ordinary words (美的, 海天, 联通): matched only in company context
         self._ambiguous: dict[str, Company] = {}
@@ -455,13 +459,17 @@ class Extractor:
 
     def _company_start(self, raw: str) -> int | None:
         """Where a company name starts in ``raw`` (the text before 有限公司 …): after the last
-        verb or filler token (由, 与, 宣布 …)."""
+        verb or filler token (由, 与, 宣布 …), and at a city name that opens a legal name
+        (配套企业韶关市…有限公司 → 韶关市…: what stands before the city is a role)."""
         tokens = self._jieba.lcut(raw)
         pos, start = 0, 0
         for t in tokens:
             pos += len(t)
             if t in ZH_STOP_TOKENS or t in _COMPANY_STOP:
                 start = pos
+        city = self._legal_city_re.search(raw, start + 1)
+        if city is not None:
+            start = city.start()
         return start if start < len(raw) else None
 
     def _known_park_hit(self, p: Park, s: int, e: int, lang: str, *,

@@ -182,3 +182,13 @@ def test_an_english_name_links_to_the_chinese_park() -> None:
     ex.add_park(park_from_mention(p))
     text = "Guangdong named its third batch of 5G + Industrial Internet demonstration parks. They are: Shidu Stone in Yunfu."
     assert [(m.new, m.id) for m in ex.extract(text, "en") if m.type == "PARK"] == [(False, park_from_mention(p).id)]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("配套企业韶关市曲江区宏锻模具有限公司参与建设。", "韶关市曲江区宏锻模具有限公司"),
+    ("园区内揭阳市嘉电五金机械有限公司已接入专网。", "揭阳市嘉电五金机械有限公司"),
+    ("由广州市昊志机电股份有限公司牵头。", None),          # a known company's legal name: the KB reports it
+])
+def test_unknown_company_starts_at_the_city_of_its_legal_name(ex: Extractor, text: str, name: str | None) -> None:
+    unknown = [m.text for m in ex.extract(text, "zh") if m.type == "COMPANY" and m.id is None]
+    assert unknown == ([name] if name else [])
