@@ -205,26 +205,17 @@ class EnParkForms:
 
     def _led_by(self, s: str, a: int, b: int) -> list[EnSlot]:
         """"a park in Dongguan led by precision-parts maker X", "the Jieyang park led by mould
-        maker X", "a textile park in Jieyang anchored by X", "the Gree-led park in Zhuhai"."""
+        maker X", "a textile park in Jieyang anchored by X", "two sites in Guangzhou, anchored by
+        equipment maker X and spindle maker Y", "the Gree-led park in Zhuhai"."""
         out: list[EnSlot] = []
-        for m in _LED_BY_RE.finditer(s, a, b):
-            city = self._city(m.group("c1") or "") or self._city(m.group("c2") or "")
-            if city is None:
-                continue
-            k = m.end()
-            words = list(_NAME_WORD_RE.finditer(s, k, min(b, k + 80)))
-            run: list[re.Match[str]] = []
-            for w in words:
-                if w.start() > (run[-1].end() + 1 if run else w.start()):
-                    break
-                if w.group()[0].isupper():
-                    run.append(w)
-                elif run:
-                    break
-            if run:
-                ns, ne = run[0].start(), run[-1].end()
-                out.append(EnSlot(ns, ne, ne, s[ns:ne], city, self._company(s[ns:ne]),
-                                  features={"en-list", "row-city"}))
+        for pattern, chain in ((_LED_BY_RE, False), (_SITES_LED_BY_RE, True)):
+            for m in pattern.finditer(s, a, b):
+                city = self._city(m.group("c1") or "") or self._city(m.group("c2") or "")
+                if city is None:
+                    continue
+                for ns, ne in _names_after(s, m.end(), b, chain):
+                    out.append(EnSlot(ns, ne, ne, s[ns:ne], city, self._company(s[ns:ne]),
+                                      features={"en-list", "row-city"}))
         for m in _DASH_LED_RE.finditer(s, a, b):
             city = self._city(m.group("city"))
             got = self.name_before(s, m.start(), a)
@@ -233,6 +224,33 @@ class EnParkForms:
             out.append(EnSlot(got[0], m.start(), m.end(), s[got[0]:m.start()], city, got[1],
                               features={"en-list", "row-city"}))
         return out
+
+
+def _names_after(s: str, k: int, b: int, chain: bool) -> list[tuple[int, int]]:
+    """Capitalised names from ``k`` on, each after at most three lower-case words ("mould maker
+    X"); with ``chain``, further names joined by "and" or a comma ("X and spindle maker Y")."""
+    out: list[tuple[int, int]] = []
+    pos = k
+    while True:
+        run: list[re.Match[str]] = []
+        lower, last = 0, pos
+        for w in _NAME_WORD_RE.finditer(s, pos, min(b, pos + 120)):
+            if s[last:w.start()].strip():
+                break                     # punctuation between words ends the name
+            last = w.end()
+            if w.group()[0].isupper():
+                run.append(w)
+            elif run or lower == 3 or w.group() in ("and", "by", "in", "with", "which", "that"):
+                break
+            else:
+                lower += 1
+        if not run:
+            return out
+        out.append((run[0].start(), run[-1].end()))
+        joiner = _NAME_JOINER_RE.match(s, run[-1].end())
+        if not chain or joiner is None:
+            return out
+        pos = joiner.end()
 
 
 def _paragraphs_back(s: str, pos: int, n: int) -> int:
@@ -252,5 +270,9 @@ _CHAIN_BEFORE_RE = re.compile(r"(?:,[ \t]*and|,|\band)[ \t]*$")
 _LED_BY_RE = re.compile(
     r"\b(?:(?P<c1>[A-Z][a-z']+)[ \t]+)?(?:[a-z][a-z\-]*[ \t]+)?park[ \t]+(?:in[ \t]+(?P<c2>[A-Z][a-z']+)[ \t]+)?"
     r"(?:led|anchored|run|headed|operated)[ \t]+by[ \t]+")
+_SITES_LED_BY_RE = re.compile(
+    r"\b(?:sites?|parks?|ones|two|three|four|five)[ \t]+in[ \t]+(?P<c2>[A-Z][a-z']+),?[ \t]+(?P<c1>)"
+    r"(?:anchored|run|led|headed)[ \t]+by[ \t]+")
+_NAME_JOINER_RE = re.compile(r",?[ \t]+and[ \t]+|,[ \t]+(?!(?:a|an|the|which|who)\b)")
 _DASH_LED_RE = re.compile(r"-led[ \t]+(?:[a-z][a-z\-]*[ \t]+)?park[ \t]+in[ \t]+(?P<city>[A-Z][a-z']+)")
 _NAME_WORD_RE = re.compile(r"[A-Za-z0-9&'\-]+")

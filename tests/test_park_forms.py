@@ -192,3 +192,13 @@ def test_an_english_name_links_to_the_chinese_park() -> None:
 def test_unknown_company_starts_at_the_city_of_its_legal_name(ex: Extractor, text: str, name: str | None) -> None:
     unknown = [m.text for m in ex.extract(text, "zh") if m.type == "COMPANY" and m.id is None]
     assert unknown == ([name] if name else [])
+
+
+def test_sites_in_a_city_run_by_several_leads(ex: Extractor) -> None:
+    text = ("Guangdong named its first 5G + Industrial Internet demonstration parks in 2020.\n"
+            "They include two sites in Guangzhou, anchored by telecoms equipment maker Jingxin Communication "
+            "and spindle maker Haozhi Electromechanical, and two in Huizhou, run by TCL Smart Terminals and "
+            "China Construction Steel Structure.")
+    ids = [m.id for m in ex.extract(text, "en") if m.type == "PARK"]
+    assert ids == ["park:jingxin-guangzhou", "park:haozhi-guangzhou", "park:tcl-huizhou",
+                   "park:china-construction-steel-huizhou"]
