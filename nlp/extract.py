@@ -83,6 +83,14 @@ from .zh_parks import ZhParkForms
 
 PARK, CITY, COMPANY = "PARK", "CITY", "COMPANY"
 _PROGRAMME_RE = re.compile(r"示范园区|(?i:demonstration\s+parks?)")
+#: A membership verb, then (in the same clause) the programme's name: described membership.
+_ZH_DESCRIBED_RE = re.compile(
+    r"(?P<verb>成为|入选|获评|被认定为|认定为|列入|获批为?|被评为|跻身|被列为)[^，。；！？\n]{0,24}?"
+    r"5G\+工业互联网(?:应用)?示范园区")
+_EN_DESCRIBED_RE = re.compile(
+    r"(?P<verb>\b(?:became|becomes|become|was named|were named|was picked|was selected|was designated|"
+    r"joined|joins|won|was listed|is one of|was one of|ranks among))\b[^.;:!?\n]{0,90}?"
+    r"(?i:demonstration\s+parks?|5G\s*\+?\s*industrial\s+internet\s+(?:application\s+)?(?:demonstration\s+)?parks?)")
 #: Sentences searched backwards for a list's heading that states the batch.
 _BATCH_LOOKBACK = 40
 #: 珠海格力的示范园区 / 富士康和格力电器牵头的两个示范园区: what follows companies that name parks.
@@ -298,6 +306,7 @@ class Extractor:
             hits.append(_Hit(COMPANY, m.start(), m.end(), None,
                              lead if has_cjk(lead) else None, None if has_cjk(lead) else lead))
         hits += self._company_named_parks(nt.text, lang, taken, companies)
+        hits += self._described_parks(nt.text, lang, taken, companies)
         hits += self._unknown_companies(nt, text, lang)
         blocked = {i for m in _CITY_BLOCKERS_RE.finditer(nt.text) for i in range(*m.span())}
         for m in _finditer(self._city_re, nt.text):
@@ -376,10 +385,40 @@ class Extractor:
     # ------------------------------------------------------------------ parks
 
     def _only_park_of(self, co: Company, city: str | None) -> Park | None:
-        """The one known park ``co`` leads (in ``city`` when given), else None."""
-        cands = [p for p in self._parks_by_company.get(co.id, [])
-                 if city is None or p.city is None or p.city == city]
+        """The one known park ``co`` leads (in ``city`` when given), else None. A unit that
+        leads none speaks for its group's park (工业富联 → the Foxconn park)."""
+        parks = self._parks_by_company.get(co.id) or (
+            self._parks_by_company.get(co.parent, []) if co.parent else [])
+        cands = [p for p in parks if city is None or p.city is None or p.city == city]
         return cands[0] if len(cands) == 1 else None
+
+    def _described_parks(self, s: str, lang: str, taken: set[int],
+                         companies: list[re.Match[str]]) -> list[_Hit]:
+        """Membership by description: "湛江钢铁…成为全省首批'5G+工业互联网应用示范园区'", "When
+        Zhanjiang Iron and Steel became one of the province's first … demonstration parks". The
+        subject of a membership verb before the programme's name, in the same sentence, names
+        its park when it leads exactly one known park (a found park's lead counts too)."""
+        anchors = [m for m in (_ZH_DESCRIBED_RE if lang != "en" else _EN_DESCRIBED_RE).finditer(s)
+                   if m.start() not in taken]
+        if not anchors:
+            return []
+        leads = sorted(companies + list(_finditer(self._lead_re, s)), key=lambda m: m.start())
+        hits: list[_Hit] = []
+        for a in anchors:
+            start = max(s.rfind(c, 0, a.start()) for c in "。！？!?\n") + 1
+            if lang == "en":
+                start = max(start, s.rfind(". ", 0, a.start()) + 1)
+            for c in reversed([c for c in leads if start <= c.start() and c.end() <= a.start("verb")]):
+                if any(i in taken for i in range(c.start(), c.end())):
+                    continue
+                co = self._company_by_name.get(c.group()) or self._ambiguous.get(c.group())
+                p = self._only_park_of(co, None) if co is not None else self._lead_by_name.get(c.group())
+                if p is not None:
+                    hits.append(self._known_park_hit(p, c.start(), c.end(), lang,
+                                                     company_span=(c.start(), c.end())))
+                    taken.update(range(c.start(), c.end()))
+                break                 # the nearest company before the verb is the subject
+        return hits
 
     def _company_named_parks(self, s: str, lang: str, taken: set[int],
                              companies: list[re.Match[str]]) -> list[_Hit]:

@@ -202,3 +202,18 @@ def test_sites_in_a_city_run_by_several_leads(ex: Extractor) -> None:
     ids = [m.id for m in ex.extract(text, "en") if m.type == "PARK"]
     assert ids == ["park:jingxin-guangzhou", "park:haozhi-guangzhou", "park:tcl-huizhou",
                    "park:china-construction-steel-huizhou"]
+
+
+# 5. described membership
+@pytest.mark.parametrize("text, lang, park", [
+    ("2020年，湛江钢铁凭借5G智慧码头成为全省首批“5G+工业互联网”应用示范园区。", "zh", "park:zhanjiang-steel-zhanjiang"),
+    ("When Zhanjiang Iron and Steel became one of the province's first \"5G + industrial internet\" "
+     "demonstration parks in 2020, few expected it.", "en", "park:zhanjiang-steel-zhanjiang"),
+    ("工业富联入选首批广东省5G+工业互联网应用示范园区。", "zh", "park:foxconn-shenzhen"),   # a unit speaks for its group's park
+])
+def test_described_membership_links_the_known_park(ex: Extractor, text: str, lang: str, park: str) -> None:
+    assert [m.id for m in ex.extract(text, lang) if m.type == "PARK"] == [park]
+
+
+def test_a_company_without_a_park_described_nowhere_is_no_park(ex: Extractor) -> None:
+    assert parks(ex.extract("中兴通讯成为多个5G+工业互联网应用示范园区的设备供应商。", "zh")) == []
