@@ -65,7 +65,11 @@ class EnParkForms:
     def __init__(self, *, company_named: Callable[[str], Company | None],
                  city_named: Callable[[str], City | None]) -> None:
         self._company = company_named
-        self._city = city_named
+        self._city_named = city_named
+
+    def _city(self, name: str) -> City | None:
+        """A Guangdong city, also in the possessive ("in Foshan's Shunde District")."""
+        return self._city_named(name.removesuffix("'s").removesuffix("'"))
 
     # ------------------------------------------------------------------ lead names
 
@@ -227,7 +231,7 @@ class EnParkForms:
 
 
 def _names_after(s: str, k: int, b: int, chain: bool) -> list[tuple[int, int]]:
-    """Capitalised names from ``k`` on, each after at most three lower-case words ("mould maker
+    """Capitalised names from ``k`` on, each after at most four lower-case words ("mould maker
     X"); with ``chain``, further names joined by "and" or a comma ("X and spindle maker Y")."""
     out: list[tuple[int, int]] = []
     pos = k
@@ -240,7 +244,7 @@ def _names_after(s: str, k: int, b: int, chain: bool) -> list[tuple[int, int]]:
             last = w.end()
             if w.group()[0].isupper():
                 run.append(w)
-            elif run or lower == 3 or w.group() in ("and", "by", "in", "with", "which", "that"):
+            elif run or lower == 4 or w.group() in ("and", "by", "in", "with", "which", "that"):
                 break
             else:
                 lower += 1

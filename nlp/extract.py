@@ -83,6 +83,7 @@ from .zh_parks import ZhParkForms
 
 PARK, CITY, COMPANY = "PARK", "CITY", "COMPANY"
 _PROGRAMME_RE = re.compile(r"示范园区|(?i:demonstration\s+parks?)")
+_EN_PARK_AFTER_RE = re.compile(r"(?:'s)?\s+(?:(?:5G|demonstration|pilot|showcase|flagship)\s+)*park(?![A-Za-z])")
 #: A membership verb, then (in the same clause) the programme's name: described membership.
 _ZH_DESCRIBED_RE = re.compile(
     r"(?P<verb>成为|入选|获评|被认定为|认定为|列入|获批为?|被评为|跻身|被列为)[^，。；！？\n]{0,24}?"
@@ -470,10 +471,14 @@ class Extractor:
                 add(pair.group("co"), base + pair.start("co"), base + pair.end("co"),
                     base + pair.end("city"), city.id if city else None)
         for m in self._en_short_re.finditer(s):
-            city = self._city_free.get(m.group("city") or "")
+            city = self._city_free.get((m.group("city") or "").removesuffix("'s"))
             if m.group("city") and city is None:
                 continue   # "Foxconn's park in Zhengzhou": not a Guangdong programme park
             add(m.group("co"), m.start("co"), m.end("co"), m.end("park"), city.id if city else None)
+        for m in _finditer(self._lead_re, s):       # a found park's lead: "the Chaocai Ceramics park"
+            tail = _EN_PARK_AFTER_RE.match(s, m.end())
+            if tail is not None:
+                add(m.group(), m.start(), m.end(), tail.end(), None)
         return hits
 
     def _unknown_companies(self, nt: Normalized, text: str, lang: str) -> list[_Hit]:

@@ -217,3 +217,21 @@ def test_described_membership_links_the_known_park(ex: Extractor, text: str, lan
 
 def test_a_company_without_a_park_described_nowhere_is_no_park(ex: Extractor) -> None:
     assert parks(ex.extract("中兴通讯成为多个5G+工业互联网应用示范园区的设备供应商。", "zh")) == []
+
+
+def test_possessive_cities_and_long_descriptions(ex: Extractor) -> None:
+    text = ("Guangdong's 5G + Industrial Internet demonstration parks keep growing.\n"
+            "Foxconn's 5G industrial internet park in Shenzhen's Longhua District was first. The third batch "
+            "includes a park in Shanwei led by offshore wind equipment maker Haiyun New Energy.")
+    got = [(m.text if m.new else m.id, m.city) for m in ex.extract(text, "en") if m.type == "PARK"]
+    assert got == [("park:foxconn-shenzhen", "city:shenzhen"), ("Haiyun New Energy", "city:shanwei")]
+
+
+def test_a_found_parks_lead_names_it_in_english() -> None:
+    from nlp.found import park_from_mention
+    ex = Extractor(KnowledgeBase.load())
+    text = "Guangdong named its second batch of 5G + Industrial Internet demonstration parks. They are: Chaocai Ceramics in Chaozhou."
+    (p,) = [m for m in ex.extract(text, "en") if m.type == "PARK"]
+    ex.add_park(park_from_mention(p))
+    later = [m.id for m in ex.extract("At the Chaocai Ceramics park, kilns report over 5G.", "en") if m.type == "PARK"]
+    assert later == [park_from_mention(p).id]
