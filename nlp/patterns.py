@@ -23,21 +23,20 @@ class AliasPattern:
 
     def __init__(self, names: Iterable[str]) -> None:
         cjk, ascii_ = [], []
-        for n in sorted(set(names), key=lambda s: (-len(s), s)):
-            p = re.escape(n)
-            if re.match(r"[A-Za-z0-9]", n):
-                p = r"(?<![A-Za-z0-9])" + p
-                if re.search(r"[A-Za-z0-9]$", n):
-                    p += r"(?![A-Za-z0-9])"
-                ascii_.append(p)
-            else:
-                if re.search(r"[A-Za-z0-9]$", n):
-                    p += r"(?![A-Za-z0-9])"
-                cjk.append(p)
-        self._cjk = re.compile("|".join(cjk)) if cjk else None
-        self._ascii = re.compile(r"(?=[A-Za-z0-9])(?:" + "|".join(ascii_) + ")") if ascii_ else None
+        for n in set(names):
+            if n:
+                (ascii_ if re.match(r"[A-Za-z0-9]", n) else cjk).append(n)
+        # Each alternation is written as a trie (Gree(?: Electric(?: Appliances)?)?): at each
+        # position the engine follows one branch per character instead of trying every name in
+        # turn, and the deepest name whose word edge holds wins, as longest-first would. With
+        # the ~1,000 names of the knowledge base a flat alternation cost half of the extractor's
+        # time on English text.
+        cjk_p = _trie_pattern(cjk) if cjk else None
+        ascii_p = r"(?<![A-Za-z0-9])" + _trie_pattern(ascii_) if ascii_ else None
+        self._cjk = re.compile(cjk_p) if cjk_p else None
+        self._ascii = re.compile(r"(?=[A-Za-z0-9])" + ascii_p) if ascii_p else None
         #: the whole alternation as one pattern string, for embedding in other patterns
-        self.pattern = "|".join(ascii_ + cjk) or "(?!)"
+        self.pattern = "|".join(f"(?:{p})" for p in (ascii_p, cjk_p) if p) or "(?!)"
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
         """Matches of both alternations, by start (they may overlap; callers resolve overlaps)."""
@@ -52,6 +51,28 @@ class AliasPattern:
 
 
 _ASCII_RE = re.compile(r"[A-Za-z0-9]")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _trie_pattern(names: list[str]) -> str:
+    """One regex matching any of ``names``, longest first; a name that ends in an ASCII letter or
+    digit must not run on into another one ("Gree" never matches inside "Greenland")."""
+    root: dict[str, dict] = {}
+    for n in names:
+        node = root
+        for ch in n:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict], last: str) -> str:
+        alts = [re.escape(ch) + emit(child, ch) for ch, child in sorted(node.items()) if ch]
+        if "" in node:                       # a name ends here: tried after every longer one
+            alts.append(r"(?![A-Za-z0-9])" if last in _ALNUM else "")
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    return emit(root, "")
 
 
 def alias_regex(names: Iterable[str]) -> AliasPattern | None:
