@@ -14,6 +14,7 @@ costs one pass (the old single regex with a repeated word prefix took minutes on
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,11 +162,11 @@ class EnParkForms:
         """Companies named as parks' leads, in programme context: this paragraph or the two
         before it speak of the programme (PROGRAMME_RE)."""
         out: list[EnSlot] = []
+        context = _ProgrammeContext(s)
         for a, b in sentences:
             here = s[a:b]
             anchor = LIST_ANCHOR_RE.search(here)
-            if not (PROGRAMME_RE.search(s, _paragraphs_back(s, a, 2), b)
-                    or (anchor is not None and re.search(r"(?i)\bparks?\b", here))):
+            if not (context.within(a, b) or (anchor is not None and re.search(r"(?i)\bparks?\b", here))):
                 continue
             if anchor is not None:
                 out += self._items(s, a + anchor.end(), b)
@@ -257,14 +258,30 @@ def _names_after(s: str, k: int, b: int, chain: bool) -> list[tuple[int, int]]:
         pos = joiner.end()
 
 
-def _paragraphs_back(s: str, pos: int, n: int) -> int:
-    """Where the paragraph ``n`` paragraphs before the one holding ``pos`` starts."""
-    start = s.rfind("\n", 0, pos) + 1
-    for _ in range(n):
-        if start == 0:
-            break
-        start = s.rfind("\n", 0, start - 1) + 1
-    return start
+class _ProgrammeContext:
+    """Does the paragraph of a sentence, or one of the two before it, speak of the programme?
+
+    Asked sentence by sentence in order, so both the paragraph starts (bisect over the line
+    breaks, found once) and the search (resumed where the last one stopped, less the longest
+    match) stay linear: a million-character page without a line break is one pass, not one per
+    sentence."""
+
+    _OVERLAP = 200          # longer than any PROGRAMME_RE match
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+        self.breaks = [i for i, ch in enumerate(s) if ch == "\n"]
+        self.start, self.searched, self.found = -1, -1, False
+
+    def within(self, a: int, b: int) -> bool:
+        k = bisect.bisect_left(self.breaks, a)              # breaks before a: self.breaks[:k]
+        start = self.breaks[k - 3] + 1 if k >= 3 else 0     # this paragraph and the two before
+        if start != self.start:
+            self.start, self.searched, self.found = start, start, False
+        if not self.found:
+            self.found = PROGRAMME_RE.search(self.s, max(start, self.searched - self._OVERLAP), b) is not None
+            self.searched = b
+        return self.found
 
 
 _PARKISH_RE = re.compile(r"(?i)\b(?:parks?|sites?|names|batch|round)\b")

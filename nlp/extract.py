@@ -66,6 +66,7 @@ from .found import en_lead
 from .jieba_dict import small_dictionary
 from .kb import City, Company, KnowledgeBase, Park
 from .lang import detect_lang
+from .lists import clause_start
 from .normalize import Normalized, has_cjk, norm, normalize
 from .patterns import (
     EN_SUFFIX,
@@ -183,6 +184,9 @@ class Extractor:
         # else, so jieba runs only where it pays: on the few characters before a park or
         # company suffix.
         self._en = spacy.blank("en")
+        # a blank pipeline only tokenises (no parser or NER needing ~1 GB per 100k characters):
+        # spaCy's 1,000,000-character guard would refuse long articles for nothing
+        self._en.max_length = 100_000_000
         self._xling = NameMatcher()
         self._words: set[str] = set()
         self._en_forms = EnParkForms(company_named=lambda n: self._company_by_name.get(norm(n)),
@@ -365,14 +369,16 @@ class Extractor:
         """A new park led by no known company takes as ``company_name`` the unknown company its
         sentence says leads it (X牵头, "led by X", "X, which leads") or the only company in
         its table row; otherwise it keeps the name it carries (东莞松湖智造)."""
-        unknown = [m for m in ms if m.type == COMPANY and m.id is None]
+        unknown = [m for m in ms if m.type == COMPANY and m.id is None]    # ms is sorted by start
         if not unknown:
             return ms
+        starts = [c.start for c in unknown]
         out = []
         for m in ms:
             if m.type == PARK and m.new and m.company is None:
                 s, e = sents.span(m.start)
-                cands = [c for c in unknown if s <= c.start < e and not m.start <= c.start < m.end]
+                cands = [c for c in unknown[bisect.bisect_left(starts, s):bisect.bisect_left(starts, e)]
+                         if not m.start <= c.start < m.end]
                 lead = [c for c in cands if _ZH_LEAD_AFTER_RE.match(sents.text, c.end)
                         or _EN_LEAD_BEFORE_RE.search(sents.text[max(s, c.start - 14):c.start])
                         or _EN_LEAD_AFTER_RE.match(sents.text, c.end)]
@@ -404,12 +410,15 @@ class Extractor:
         if not anchors:
             return []
         leads = sorted(companies + list(_finditer(self._lead_re, s)), key=lambda m: m.start())
+        starts = [c.start() for c in leads]
         hits: list[_Hit] = []
         for a in anchors:
-            start = max(s.rfind(c, 0, a.start()) for c in "。！？!?\n") + 1
+            start = clause_start(s, a.start(), "。！？!?\n")
             if lang == "en":
-                start = max(start, s.rfind(". ", 0, a.start()) + 1)
-            for c in reversed([c for c in leads if start <= c.start() and c.end() <= a.start("verb")]):
+                start = max(start, s.rfind(". ", start, a.start()) + 1)
+            verb = a.start("verb")
+            before = leads[bisect.bisect_left(starts, start):bisect.bisect_left(starts, verb)]
+            for c in reversed([c for c in before if c.end() <= verb]):
                 if any(i in taken for i in range(c.start(), c.end())):
                     continue
                 co = self._company_by_name.get(c.group()) or self._ambiguous.get(c.group())
@@ -680,7 +689,7 @@ class Extractor:
         """"(分别)由X、Y牵头" in a sentence about 园区: the chain names the parks they lead."""
         if not s.startswith("牵头", last.end()) or not s[max(0, first.start() - 3):first.start()].endswith("由"):
             return None
-        sent_start = max(s.rfind(c, 0, first.start()) for c in "。！？\n") + 1
+        sent_start = clause_start(s, first.start(), "。！？\n")
         return _LED_TAIL_RE.match(s, last.end()) if "园区" in s[sent_start:first.start()] else None
 
     def _ambiguous_in_context(self, s: str, companies: list[re.Match[str]]) -> list[re.Match[str]]:

@@ -34,11 +34,16 @@ class Line:
         return [c.strip() for c in re.split(r"[|\t]", row)]
 
 
+#: How far a line or a clause is looked for around an offset: bounded, so a page without line
+#: breaks or sentence ends costs a pass, not a pass per mention.
+WINDOW = 4000
+
+
 def line_at(text: str, pos: int) -> Line:
-    """The line of ``text`` that holds offset ``pos``."""
-    s = text.rfind("\n", 0, pos) + 1
-    e = text.find("\n", pos)
-    e = len(text) if e < 0 else e
+    """The line of ``text`` that holds offset ``pos`` (at most WINDOW characters either side)."""
+    s = max(max(0, pos - WINDOW), text.rfind("\n", max(0, pos - WINDOW), pos) + 1)
+    e = text.find("\n", pos, pos + WINDOW)
+    e = min(len(text), pos + WINDOW) if e < 0 else e
     head = text[s:e].lstrip()
     row = (head.startswith("|") and head.count("|") >= 2) or head.count("\t") >= 2
     return Line(s, e, row, LIST_MARKER_RE.match(text, s, e) is not None and not row)
@@ -54,3 +59,10 @@ def strip_marker(name: str) -> str:
             name = name[len(j):]
             break
     return name.strip()
+
+
+def clause_start(text: str, pos: int, ends: str, window: int = 400) -> int:
+    """Where the clause holding ``pos`` starts: after the last of ``ends`` before it, looked for
+    at most ``window`` characters back."""
+    lo = max(0, pos - window)
+    return max(lo, max(text.rfind(c, lo, pos) for c in ends) + 1)

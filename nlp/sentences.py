@@ -11,6 +11,8 @@ import re
 
 from spacy.tokens import Doc
 
+#: How far a sentence reaches either side of a mention, at most (evidence, batch, selection words).
+REACH = 1000
 _END = set("。！？!?；;")
 _CLOSERS = set("\"'”’」』）)】》")
 _ZH_END_RE = re.compile("[。！？!?；;]+[\"'”’」』）)】》]*")
@@ -59,7 +61,9 @@ class Sentences:
     def span(self, i: int) -> tuple[int, int]:
         k = bisect.bisect_right(self.cuts, i) - 1
         k = max(0, min(k, len(self.cuts) - 2))
-        return self.cuts[k], self.cuts[k + 1]
+        # at most REACH characters either side: a "sentence" of a whole page (an enumeration
+        # joined by 、 with no full stop) would otherwise be copied and scanned once per mention
+        return max(self.cuts[k], i - REACH), min(self.cuts[k + 1], i + REACH)
 
     def around(self, i: int) -> str:
         s, e = self.span(i)

@@ -235,3 +235,9 @@ def test_a_found_parks_lead_names_it_in_english() -> None:
     ex.add_park(park_from_mention(p))
     later = [m.id for m in ex.extract("At the Chaocai Ceramics park, kilns report over 5G.", "en") if m.type == "PARK"]
     assert later == [park_from_mention(p).id]
+
+
+def test_an_english_text_over_a_million_characters_is_read(ex: Extractor) -> None:
+    text = "Gree Electric is in Zhuhai. " * 45_000          # 1.26 million characters
+    ms = ex.extract(text, "en")
+    assert sum(m.type == "COMPANY" for m in ms) == 45_000 and ms[-1].end <= len(text)
