@@ -24,8 +24,10 @@ from .lists import line_at, strip_marker
 from .normalize import Normalized
 
 #: The programme's suffix on normalised text (quotes and spaces already folded); 应用 is
-#: sometimes dropped, 省级 sometimes added.
-SUFFIX_RE = re.compile(r"(?:省级)?5G\+工业互联网(?:应用)?示范园区(?:\((?P<slot>[^()\n]{1,12})\))?")
+#: sometimes dropped, 省级 sometimes added, Hong Kong papers write 示範園 for 示範園區, and a
+#: closing quote may stand before the (city): 「…示範園區」（東莞）.
+SUFFIX_RE = re.compile(
+    r"(?:省级)?5G\+工业互联网(?:应用)?示范园区?(?P<after>(?:[\"']?\((?P<slot>[^()\n]{1,12})\))?)")
 #: The canonical suffix of new parks' names, whatever variant the text used.
 ZH_SUFFIX = "5G+工业互联网应用示范园区"
 #: The window searched for the lead name (characters).
@@ -109,7 +111,7 @@ class ZhParkForms:
         matches = list(SUFFIX_RE.finditer(s))
         for i, m in enumerate(matches):
             slot_city, slot_len = self._slot_city(m.group("slot"))
-            tail_end = m.end() if slot_city else (m.start("slot") - 1 if m.group("slot") else m.end())
+            tail_end = m.end() if slot_city else m.start("after")
             j = m.start()
             while j > floor and s[j - 1] in " \t":
                 j -= 1

@@ -241,3 +241,14 @@ def test_an_english_text_over_a_million_characters_is_read(ex: Extractor) -> Non
     text = "Gree Electric is in Zhuhai. " * 45_000          # 1.26 million characters
     ms = ex.extract(text, "en")
     assert sum(m.type == "COMPANY" for m in ms) == 45_000 and ms[-1].end <= len(text)
+
+
+@pytest.mark.parametrize("text", [
+    "第二批名單包括『錦拓精密5G+工業互聯網應用示範園區』（東莞）。",
+    "第二批名單包括錦拓精密「5G＋工業互聯網」應用示範園（東莞）。",
+    "第二批名單包括「錦拓精密5G + 工業互聯網應用示範園區」(東莞)。",
+])
+def test_hong_kong_spellings_of_the_programme_name(ex: Extractor, text: str) -> None:
+    (p,) = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert (p.name_zh, p.city, p.new, p.candidate) == (
+        "锦拓精密5G+工业互联网应用示范园区", "city:dongguan", True, False)
