@@ -89,6 +89,11 @@ _EN_PARK_AFTER_RE = re.compile(r"(?:'s)?\s+(?:(?:5G|demonstration|pilot|showcase
 _ZH_DESCRIBED_RE = re.compile(
     r"(?P<verb>成为|入选|获评|被认定为|认定为|列入|获批为?|被评为|跻身|被列为)[^，。；！？\n]{0,24}?"
     r"5G\+工业互联网(?:应用)?示范园区")
+#: "由X有限公司牵头(建设)的(示范)园区": a park described by its unknown lead.
+_ZH_LED_BY_UNKNOWN_RE = re.compile(
+    r"由(?P<co>[^，。；：、由的\n]{4,40}?(?:有限(?:责任)?公司|股份公司|集团))牵头(?:建设|打造)?的(?:示范)?园区")
+_ZH_LEGAL_FORM_RE = re.compile(r"(?:集团)?(?:股份)?有限(?:责任)?公司$|股份公司$|集团$")
+ZH_PROGRAMME_NAME_RE = re.compile(r"5G\+工业互联网(?:应用)?示范园区?")
 _EN_DESCRIBED_RE = re.compile(
     r"(?P<verb>\b(?:became|becomes|become|was named|were named|was picked|was selected|was designated|"
     r"joined|joins|won|was listed|is one of|was one of|ranks among))\b[^.;:!?\n]{0,90}?"
@@ -312,6 +317,8 @@ class Extractor:
                              lead if has_cjk(lead) else None, None if has_cjk(lead) else lead))
         hits += self._company_named_parks(nt.text, lang, taken, companies)
         hits += self._described_parks(nt.text, lang, taken, companies)
+        if lang != "en":
+            hits += self._led_by_unknown(nt.text, taken)
         hits += self._unknown_companies(nt, text, lang)
         blocked = {i for m in _CITY_BLOCKERS_RE.finditer(nt.text) for i in range(*m.span())}
         for m in _finditer(self._city_re, nt.text):
@@ -428,6 +435,34 @@ class Extractor:
                                                      company_span=(c.start(), c.end())))
                     taken.update(range(c.start(), c.end()))
                 break                 # the nearest company before the verb is the subject
+        return hits
+
+    def _led_by_unknown(self, s: str, taken: set[int]) -> list[_Hit]:
+        """"由肇庆市肇宇金属材料股份有限公司牵头建设的园区位列其中" where the sentence (or the one
+        before) names the programme and a selection: an unknown company's park, new. Its name is
+        the company's short name as the page uses it (肇宇金属), else the legal name without its
+        city and legal form."""
+        hits: list[_Hit] = []
+        for m in _ZH_LED_BY_UNKNOWN_RE.finditer(s):
+            if m.start("co") in taken or self._company_by_name.get(m.group("co")):
+                continue
+            start = clause_start(s, clause_start(s, m.start(), "。！？\n") - 1, "。！？\n")
+            context = s[start:m.end() + 60]
+            if not (_ZH_DESCRIBED_RE.search(context) or ZH_PROGRAMME_NAME_RE.search(context)) \
+                    or not ANNOUNCE_RE.search(context):
+                continue
+            legal = m.group("co")
+            city, rest = self._leading_city(legal.removeprefix("广东省"))
+            core = _ZH_LEGAL_FORM_RE.sub("", rest.removeprefix("市")) or rest
+            short = next((core[:n] for n in range(len(core) - 1, 2, -1)
+                          if s.count(core[:n]) > s.count(core)), core)
+            if len(short) < 2 or self._company_by_name.get(short):
+                continue
+            cs, ce = m.span("co")
+            hits.append(_Hit(PARK, cs, m.end(), None, short + ZH_SUFFIX, None, True,
+                             city.id if city else None, None, short, (cs, ce), None,
+                             features={"described", "company-word"}))
+            taken.update(range(cs, ce))
         return hits
 
     def _company_named_parks(self, s: str, lang: str, taken: set[int],

@@ -64,5 +64,7 @@ def strip_marker(name: str) -> str:
 def clause_start(text: str, pos: int, ends: str, window: int = 400) -> int:
     """Where the clause holding ``pos`` starts: after the last of ``ends`` before it, looked for
     at most ``window`` characters back."""
+    if pos <= 0:
+        return 0
     lo = max(0, pos - window)
     return max(lo, max(text.rfind(c, lo, pos) for c in ends) + 1)

@@ -252,3 +252,13 @@ def test_hong_kong_spellings_of_the_programme_name(ex: Extractor, text: str) -> 
     (p,) = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
     assert (p.name_zh, p.city, p.new, p.candidate) == (
         "锦拓精密5G+工业互联网应用示范园区", "city:dongguan", True, False)
+
+
+def test_an_unknown_lead_described_in_a_selection_is_a_new_park(ex: Extractor) -> None:
+    text = ("省工业和信息化厅公示第二批广东省“5G+工业互联网”应用示范园区拟认定名单，"
+            "由肇庆市肇宇金属材料股份有限公司牵头建设的园区位列其中。\n肇宇金属位于肇庆市高要区。")
+    (p,) = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert (p.name_zh, p.company_name, p.city, p.batch, p.new, p.candidate) == (
+        "肇宇金属5G+工业互联网应用示范园区", "肇庆市肇宇金属材料股份有限公司", "city:zhaoqing", 2, True, False)
+    # the same description outside a selection names no park
+    assert parks(ex.extract("由肇庆市肇宇金属材料股份有限公司牵头建设的园区今天开放参观。", "zh")) == []
