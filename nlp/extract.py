@@ -110,6 +110,8 @@ _ZH_BARE_TAIL_RE = re.compile(
     r"(?:[0-9两二三四五六七八九十几]+个)?(?:省级)?(?:示范)?园区")
 _LED_TAIL_RE = re.compile(r"牵头")
 
+#: A line that introduces a list (名单如下：, "are as follows:"): the batch it states is the list's.
+_LIST_HEADING_RE = re.compile(r"(?:如下|名单|(?i:following|list))\s*[:：]?\s*$|[:：]\s*$")
 _ZH_JOINERS = {"、", "和", "与", "及", "以及"}
 _ZH_LEAD_AFTER_RE = re.compile(r"\s*(?:牵头|作为牵头)")
 _EN_LEAD_BEFORE_RE = re.compile(r"(?:led|run|operated|headed) by\s+(?:the\s+)?$")
@@ -793,7 +795,7 @@ class Extractor:
 
     def _context_batch(self, sents: Sentences, start: int) -> int | None:
         """Batch of a new park: stated in its sentence, or — for a list item / line of its own —
-        in the nearest preceding sentence about the programme (a notice's heading)."""
+        in the nearest preceding sentence about the programme or list heading (第二批名单如下：)."""
         s, e = sents.span(start)
         b = find_batch(normalize(sents.text[s:e]).text)
         if b is not None:
@@ -805,7 +807,7 @@ class Extractor:
             looked += 1
             ps, pe = sents.span(i - 1)
             chunk = normalize(sents.text[ps:pe]).text
-            if _PROGRAMME_RE.search(chunk):
+            if _PROGRAMME_RE.search(chunk) or _LIST_HEADING_RE.search(chunk):
                 b = find_batch(chunk)
                 if b is not None:
                     return b

@@ -9,6 +9,7 @@ the programme rather than a phrase about it, and list markers must never leak in
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 #: A list marker at the start of a line (after optional spaces), normalised text.
@@ -50,7 +51,12 @@ def line_at(text: str, pos: int) -> Line:
 
 
 def strip_marker(name: str) -> str:
-    """``name`` without a leading list marker or joiner (and the spaces after it)."""
+    """``name`` without a leading list marker or joiner (and the spaces after it); any leading
+    punctuation or symbol (▌, ★, ◆ …) counts as a marker."""
+    k = 0
+    while k < len(name) - 1 and unicodedata.category(name[k])[0] in "PSZ":
+        k += 1
+    name = name[k:]
     m = LIST_MARKER_RE.match(name)
     if m and m.end() < len(name):
         name = name[m.end():]

@@ -50,6 +50,9 @@ def judge(features: set[str], batch: int | None) -> Judgement | None:
     if not (tags & _ORG) and not (tags & _STRUCTURE):
         return None
     score = 0.3 + sum(_WEIGHTS.get(t, 0.0) for t in tags)
+    if batch == 1:          # the first batch is closed and known: an unknown "first-batch" park
+        tags.add("first-batch-closed")       # is a misreading or a gap in the KB, for review
+        score = min(score, SURE - 0.1)
     score = round(max(0.0, min(1.0, score)), 2)
     evidence = tuple(sorted(tags)) + ((f"batch:{batch}",) if batch is not None else ())
     return Judgement(score, score < SURE, evidence)

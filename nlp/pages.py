@@ -316,7 +316,7 @@ def _predict(mentions: list[EntityMention], s: PageSet, park_names: dict[str, tu
             names = park_names.get(m.id or "", ()) if not m.new else (m.name_zh, m.name_en)
             keys = s.keys_for("parks", names) or {"?" + (m.name_zh or m.name_en or m.text)}
             pred["PARK"] |= keys
-            if m.new:
+            if m.new and not m.candidate:      # a candidate is kept for review, never alerted
                 for k in keys:
                     new.setdefault(k, m)
         elif m.type == "CITY":

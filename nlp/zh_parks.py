@@ -14,6 +14,7 @@ judgement downstream (nlp.novelty) to call it a park.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -61,6 +62,13 @@ STOP_WORDS = {
 PROGRAMME_AFTER_RE = re.compile(
     r"(?:的)?(?:试点方案|实施方案|建设工作|申报|认定工作|评估|推进会|工作|名单|管理办法|建设指南|遴选|评审"
     r"|创建|试点|培育|项目库|政策|专项|资金|建设(?:方案|要求|任务)|建设情况)")
+def _stops(ch: str) -> bool:
+    """Does ``ch`` end the window before a suffix? Punctuation, symbols and bullets of any kind
+    (▌, ★, ◎ …: Unicode categories P* and S*), besides the listed ones; "+" and "&" stay, they
+    occur in names (TCL, B&Q)."""
+    return ch in HARD_STOPS or (ch not in "+&" and unicodedata.category(ch)[0] in "PS")
+
+
 _CHAIN_JOINER_RE = re.compile(r"(?:、|和|与|及|以及|,)$")
 _SENTENCE_END_RE = re.compile(r"[。！？\n]")
 #: Company words: the slot is a company's name.
@@ -138,7 +146,7 @@ class ZhParkForms:
     def _lead_before(self, s: str, j: int, floor: int) -> tuple[int, str] | None:
         """The lead name ending at ``j`` (its start and text), or None when none stands there."""
         k = j
-        while k > floor and s[k - 1] not in HARD_STOPS and j - k < WINDOW:
+        while k > floor and not _stops(s[k - 1]) and j - k < WINDOW:
             k -= 1
         rel = self._left_edge(s[k:j])
         if rel is None:
