@@ -53,11 +53,13 @@ def line_at(text: str, pos: int) -> Line:
 def strip_marker(name: str) -> str:
     """``name`` without a leading list marker or joiner (and the spaces after it); any leading
     punctuation or symbol (▌, ★, ◆ …) counts as a marker."""
-    k = 0
-    while k < len(name) - 1 and unicodedata.category(name[k])[0] in "PSZ":
-        k += 1
-    name = name[k:]
     m = LIST_MARKER_RE.match(name)
+    if m is None:
+        k = 0
+        while k < len(name) - 1 and unicodedata.category(name[k])[0] in "PSZ":
+            k += 1
+        name = name[k:]
+        m = LIST_MARKER_RE.match(name)
     if m and m.end() < len(name):
         name = name[m.end():]
     for j in JOINERS:
