@@ -23,7 +23,8 @@ from .kb import City, Company
 
 #: The formal suffix; ``demo`` marks the programme's own wording.
 FORMAL_RE = re.compile(
-    r"5G ?\+ ?(?i:industrial\s+internet(?:\s+application)?(?P<demo>\s+demonstration)?\s+park)(?![A-Za-z])")
+    r"5G ?(?P<plus>\+ ?)?(?i:industrial\s+internet(?:\s+application)?(?P<demo>\s+demonstration)?\s+park)"
+    r"(?![A-Za-z])")
 #: Informal "5G industrial internet park" / "5G park" after a possessive.
 POSSESSIVE_RE = re.compile(
     r"(?:'s|s')\s+(?:(?:5G\s*\+?|industrial\s+internet|demonstration|pilot|showcase|flagship"
@@ -133,7 +134,7 @@ class EnParkForms:
                 continue
             start, co = got
             slot = EnSlot(start, name_end, tail, s[start:name_end], city, co,
-                          formal=bool(m.group("demo")) and not poss)
+                          formal=bool(m.group("demo") and m.group("plus")) and not poss)
             if city is not None:
                 slot.features.add("city-slot")
             if slot.formal:
@@ -206,6 +207,13 @@ class EnParkForms:
                     break
                 end = j.start()
             out += chain
+        for m in _CITY_FIRST_RE.finditer(s, a, b):     # "in Qingyuan, one anchored by X; in Huizhou, Y"
+            city = self._city(m.group("city"))
+            if city is None or not (m.group("led") or s[m.end():m.end() + 1].isupper()):
+                continue
+            for ns, ne in _names_after(s, m.end(), b, chain=False):
+                out.append(EnSlot(ns, ne, ne, s[ns:ne], city, self._company(s[ns:ne]),
+                                  features={"en-list", "row-city"}))
         return out
 
     def _led_by(self, s: str, a: int, b: int) -> list[EnSlot]:
@@ -219,6 +227,14 @@ class EnParkForms:
                 if city is None:
                     continue
                 for ns, ne in _names_after(s, m.end(), b, chain):
+                    out.append(EnSlot(ns, ne, ne, s[ns:ne], city, self._company(s[ns:ne]),
+                                      features={"en-list", "row-city"}))
+        for m in _RESPECTIVELY_RE.finditer(s, a, b):   # "parks in A and B are led by X and Y, respectively"
+            cities = [self._city(c) for c in re.findall(r"[A-Z][a-z']+", m.group("cities"))]
+            names = _names_after(s, m.end(), b, chain=True)
+            if (names and None not in cities and len(names) == len(cities)
+                    and re.match(r",?[ \t]+respectively", s[names[-1][1]:names[-1][1] + 16])):
+                for (ns, ne), city in zip(names, cities):
                     out.append(EnSlot(ns, ne, ne, s[ns:ne], city, self._company(s[ns:ne]),
                                       features={"en-list", "row-city"}))
         for m in _DASH_LED_RE.finditer(s, a, b):
@@ -294,6 +310,12 @@ _LED_BY_RE = re.compile(
 _SITES_LED_BY_RE = re.compile(
     r"\b(?:sites?|parks?|ones|two|three|four|five)[ \t]+in[ \t]+(?P<c2>[A-Z][a-z']+),?[ \t]+(?P<c1>)"
     r"(?:anchored|run|led|headed)[ \t]+by[ \t]+")
+_CITY_FIRST_RE = re.compile(
+    r"\bin[ \t]+(?P<city>[A-Z][a-z']+),[ \t]+"
+    r"(?P<led>(?:one|another|the other)[ \t]+(?:anchored|led|run|headed)[ \t]+by[ \t]+)?")
+_RESPECTIVELY_RE = re.compile(
+    r"\bparks?[ \t]+in[ \t]+(?P<cities>[A-Z][a-z']+(?:(?:,[ \t]*|,?[ \t]+and[ \t]+)[A-Z][a-z']+)+)[ \t]+"
+    r"(?:are|were|is)[ \t]+(?:led|run|anchored|headed)[ \t]+by[ \t]+")
 _NAME_JOINER_RE = re.compile(r",?[ \t]+and[ \t]+|,[ \t]+(?!(?:a|an|the|which|who)\b)")
 _DASH_LED_RE = re.compile(r"-led[ \t]+(?:[a-z][a-z\-]*[ \t]+)?park[ \t]+in[ \t]+(?P<city>[A-Z][a-z']+)")
 _NAME_WORD_RE = re.compile(r"[A-Za-z0-9&'\-]+")

@@ -89,6 +89,7 @@ _EN_PARK_AFTER_RE = re.compile(r"(?:'s)?\s+(?:(?:5G|demonstration|pilot|showcase
 _ZH_DESCRIBED_RE = re.compile(
     r"(?P<verb>成为|入选|获评|被认定为|认定为|列入|获批为?|被评为|跻身|被列为)[^，。；！？\n]{0,24}?"
     r"5G\+工业互联网(?:应用)?示范园区")
+_ZH_SHORT_FORM_RE = re.compile(r"(?:示范园区?|园区)")
 #: "由X有限公司牵头(建设)的(示范)园区": a park described by its unknown lead.
 _ZH_LED_BY_UNKNOWN_RE = re.compile(
     r"由(?P<co>[^，。；：、由的\n]{4,40}?(?:有限(?:责任)?公司|股份公司|集团))牵头(?:建设|打造)?的(?:示范)?园区")
@@ -321,6 +322,7 @@ class Extractor:
         hits += self._described_parks(nt.text, lang, taken, companies)
         if lang != "en":
             hits += self._led_by_unknown(nt.text, taken)
+            hits += self._short_forms_of_english_parks(nt.text, taken)
         hits += self._unknown_companies(nt, text, lang)
         blocked = {i for m in _CITY_BLOCKERS_RE.finditer(nt.text) for i in range(*m.span())}
         for m in _finditer(self._city_re, nt.text):
@@ -350,6 +352,7 @@ class Extractor:
                 h.type = "DROP"
                 continue
             h.batch, h.judgement = batch, j
+        _same_park_in_page([h for h in kept if h.type == PARK and h.new])
         for h in kept:
             if h.type == "DROP" or (h.lead_of_new and (h.nstart, h.nend) in dropped):
                 continue
@@ -378,7 +381,14 @@ class Extractor:
         """A new park led by no known company takes as ``company_name`` the unknown company its
         sentence says leads it (X牵头, "led by X", "X, which leads") or the only company in
         its table row; otherwise it keeps the name it carries (东莞松湖智造)."""
-        unknown = [m for m in ms if m.type == COMPANY and m.id is None]    # ms is sorted by start
+        parks = [(m.start, m.end) for m in ms if m.type == PARK]             # ms is sorted by start
+        park_starts = [p[0] for p in parks]
+
+        def in_a_park(c: EntityMention) -> bool:    # a park's own lead is no other park's company
+            k = bisect.bisect_right(park_starts, c.start) - 1
+            return k >= 0 and parks[k][0] <= c.start < parks[k][1]
+
+        unknown = [m for m in ms if m.type == COMPANY and m.id is None and not in_a_park(m)]
         if not unknown:
             return ms
         starts = [c.start for c in unknown]
@@ -386,8 +396,7 @@ class Extractor:
         for m in ms:
             if m.type == PARK and m.new and m.company is None:
                 s, e = sents.span(m.start)
-                cands = [c for c in unknown[bisect.bisect_left(starts, s):bisect.bisect_left(starts, e)]
-                         if not m.start <= c.start < m.end]
+                cands = unknown[bisect.bisect_left(starts, s):bisect.bisect_left(starts, e)]
                 lead = [c for c in cands if _ZH_LEAD_AFTER_RE.match(sents.text, c.end)
                         or _EN_LEAD_BEFORE_RE.search(sents.text[max(s, c.start - 14):c.start])
                         or _EN_LEAD_AFTER_RE.match(sents.text, c.end)]
@@ -437,6 +446,26 @@ class Extractor:
                                                      company_span=(c.start(), c.end())))
                     taken.update(range(c.start(), c.end()))
                 break                 # the nearest company before the verb is the subject
+        return hits
+
+    def _short_forms_of_english_parks(self, s: str, taken: set[int]) -> list[_Hit]:
+        """翔运汽配示范园区 on a programme page, for a park so far named only in English ("Xiangyun
+        Auto Parts …"): the lead before 示范园区/园区 rendered by pinyin and glossary (nlp.xling)."""
+        if not _PROGRAMME_RE.search(s) or not any(not p.name_zh and p.name_en for p in self.kb.parks.values()):
+            return []
+        hits: list[_Hit] = []
+        floor = 0
+        for m in _ZH_SHORT_FORM_RE.finditer(s):
+            got = self._zh_forms.lead_before(s, m.start(), floor)
+            floor = m.end()
+            if got is None or any(i in taken for i in range(got[0], m.end())):
+                continue
+            city, rest = self._leading_city(got[1])
+            p = self._xlink_zh(rest, city.id if city else None)
+            if p is not None:
+                hits.append(self._known_park_hit(p, got[0], m.end(), "zh", company_span=(got[0], m.start())))
+                hits.append(_Hit(COMPANY, got[0], m.start(), None, got[1], None))
+                taken.update(range(got[0], m.end()))
         return hits
 
     def _led_by_unknown(self, s: str, taken: set[int]) -> list[_Hit]:
@@ -750,14 +779,19 @@ class Extractor:
         return out
 
     def _found_by_lead(self, name: str, city: str | None) -> Park | None:
-        """A found park whose lead name is ``name`` ("GAC Aion" → the GAC Aion park)."""
+        """A found park whose lead name is ``name`` ("GAC Aion" → the GAC Aion park), or — in
+        the named city, when only one fits — whose lead begins with it ("Xiangyun" → the
+        Xiangyun Auto Parts park)."""
         key = norm(name).casefold()
+        prefixed: list[Park] = []
         for p in self.kb.parks.values():
             if p.id.startswith("park:found:") and (city is None or p.city in (None, city)):
-                lead = en_lead(p.name_en or "")
-                if lead and norm(lead).casefold() == key:
+                lead = norm(en_lead(p.name_en or "")).casefold()
+                if lead and lead == key:
                     return p
-        return None
+                if city is not None and p.city == city and lead.startswith(key + " "):
+                    prefixed.append(p)
+        return prefixed[0] if len(prefixed) == 1 else None
 
     def _xlink_en(self, core: str, city: str | None) -> Park | None:
         """The park with a Chinese name that this English name core renders (NameMatcher), if
@@ -826,6 +860,24 @@ def _quiet_jieba() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+def _same_park_in_page(new: list[_Hit]) -> None:
+    """One page naming a new park twice, the second time shorter ("the Xiangyun Auto Parts 5G +
+    Industrial Internet Demonstration Park (Zhaoqing)", then "the Xiangyun-led park in Zhaoqing";
+    锦拓精密… then 锦拓…): the shorter lead, in the same city, is the longer one's park."""
+    def lead(h: _Hit) -> str:
+        return (h.company_name or "").strip()
+
+    for h in new:
+        for other in new:
+            longer, shorter = lead(other), lead(h)
+            if (other is h or len(longer) <= len(shorter) or len(shorter) < 2 or h.city != other.city
+                    or not longer.startswith(shorter)
+                    or (shorter.isascii() and longer[len(shorter)] != " ")):
+                continue
+            h.name_zh, h.name_en, h.company = other.name_zh, other.name_en, other.company
+            break
 
 
 def _found_leads(p: Park) -> list[str]:

@@ -126,7 +126,7 @@ class ZhParkForms:
             prev, floor = floor, tail_end      # a name never reaches back into the previous park
             slots = self._city_first(s, j, prev, m.end()) if s[j - 1:j] == ")" else []
             if not slots:
-                got = self._lead_before(s, j, prev)
+                got = self.lead_before(s, j, prev)
                 if got is None:
                     continue
                 slot = ZhSlot(got[0], j, tail_end, got[1], slot_city)
@@ -143,7 +143,7 @@ class ZhParkForms:
                 out.append(slot)
         return out
 
-    def _lead_before(self, s: str, j: int, floor: int) -> tuple[int, str] | None:
+    def lead_before(self, s: str, j: int, floor: int) -> tuple[int, str] | None:
         """The lead name ending at ``j`` (its start and text), or None when none stands there."""
         k = j
         while k > floor and not _stops(s[k - 1]) and j - k < WINDOW:
@@ -161,7 +161,7 @@ class ZhParkForms:
         while s[pos - 1:pos] == ")":
             o = s.rfind("(", max(floor, pos - 14), pos - 1)
             city, n = self._slot_city(s[o + 1:pos - 1]) if o >= 0 else (None, 0)
-            got = self._lead_before(s, o, floor) if city is not None else None
+            got = self.lead_before(s, o, floor) if city is not None else None
             if got is None:
                 break
             slot = ZhSlot(got[0], o, end, got[1], city, (o + 1, o + 1 + n), features={"city-slot"})

@@ -262,3 +262,47 @@ def test_an_unknown_lead_described_in_a_selection_is_a_new_park(ex: Extractor) -
         "肇宇金属5G+工业互联网应用示范园区", "肇庆市肇宇金属材料股份有限公司", "city:zhaoqing", 2, True, False)
     # the same description outside a selection names no park
     assert parks(ex.extract("由肇庆市肇宇金属材料股份有限公司牵头建设的园区今天开放参观。", "zh")) == []
+
+
+@pytest.mark.parametrize("sentence, leads", [
+    ("The second batch added three parks: in Qingyuan, one anchored by Haoyue Intelligent Equipment; "
+     "in Huizhou, Qiaolan Electronics; and in Shaoguan, Nanling Aluminium.",
+     [("Haoyue Intelligent Equipment", "city:qingyuan"), ("Qiaolan Electronics", "city:huizhou"),
+      ("Nanling Aluminium", "city:shaoguan")]),
+    ("The new parks in Shaoguan and Meizhou are led by Nanling Aluminium and Meiyuan Motor, respectively.",
+     [("Nanling Aluminium", "city:shaoguan"), ("Meiyuan Motor", "city:meizhou")]),
+    ("The third batch includes the Jianfeng Cutlery 5G industrial internet park in Yangjiang.",
+     [("Jianfeng Cutlery", "city:yangjiang")]),
+])
+def test_more_english_list_shapes(ex: Extractor, sentence: str, leads: list[tuple[str, str]]) -> None:
+    text = "Guangdong keeps adding 5G + Industrial Internet demonstration parks.\n" + sentence
+    got = [(m.company_name, m.city) for m in ex.extract(text, "en") if m.type == "PARK" and m.new]
+    assert got == leads
+
+
+def test_a_shorter_second_mention_on_the_same_page_is_the_same_park(ex: Extractor) -> None:
+    text = ("Guangdong put forward its third batch of 5G + Industrial Internet demonstration parks. The site, listed as "
+            "the Xiangyun Auto Parts 5G + Industrial Internet Demonstration Park (Zhaoqing), makes brake parts. "
+            "The Xiangyun-led park in Zhaoqing is anchored by a supplier.")
+    names = {m.name_en for m in ex.extract(text, "en") if m.type == "PARK" and m.new}
+    assert names == {"Xiangyun Auto Parts 5G + Industrial Internet Demonstration Park (Zhaoqing)"}
+
+
+def test_a_chinese_short_form_links_a_park_named_only_in_english() -> None:
+    from nlp.found import park_from_mention
+    ex = Extractor(KnowledgeBase.load())
+    text = ("Guangdong named a third batch of 5G + Industrial Internet demonstration parks, including the "
+            "Xiangyun Auto Parts 5G + Industrial Internet Demonstration Park (Zhaoqing).")
+    (p,) = [m for m in ex.extract(text, "en") if m.type == "PARK"]
+    ex.add_park(park_from_mention(p))
+    later = "第三批5G+工業互聯網應用示範園區中，翔運汽配示範園區位於肇慶。"
+    assert [(m.id, m.new) for m in ex.extract(later, "zh") if m.type == "PARK"] == [(park_from_mention(p).id, False)]
+
+
+def test_a_list_heading_gives_its_items_batch_and_the_first_batch_is_closed(ex: Extractor) -> None:
+    text = ("连同首批8个，全省5G+工业互联网应用示范园区增至11个。\n第二批名单如下：\n"
+            "▌浩粤智能装备“5G+工业互联网应用示范园区”（清远）\n")
+    (p,) = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert (p.company_name, p.batch, p.candidate) == ("浩粤智能装备", 2, False)
+    (q,) = [m for m in ex.extract("首批名单：\n1. 浩粤智能装备5G+工业互联网应用示范园区（清远）", "zh") if m.type == "PARK"]
+    assert q.new and q.candidate and "first-batch-closed" in q.evidence
