@@ -92,7 +92,7 @@ _ZH_DESCRIBED_RE = re.compile(
 _ZH_SHORT_FORM_RE = re.compile(r"(?:示范园区?|园区)")
 #: "由X有限公司牵头(建设)的(示范)园区": a park described by its unknown lead.
 _ZH_LED_BY_UNKNOWN_RE = re.compile(
-    r"由(?P<co>[^，。；：、由的\n]{4,40}?(?:有限(?:责任)?公司|股份公司|集团))牵头(?:建设|打造)?的(?:示范)?园区")
+    r"(?P<co>[^,，。；;：:、由的\n]{4,40}?(?:有限(?:责任)?公司|股份公司|集团))牵头(?:建设|打造)?的(?:示范)?园区")
 _ZH_LEGAL_FORM_RE = re.compile(r"(?:集团)?(?:股份)?有限(?:责任)?公司$|股份公司$|集团$")
 ZH_PROGRAMME_NAME_RE = re.compile(r"5G\+工业互联网(?:应用)?示范园区?")
 _EN_DESCRIBED_RE = re.compile(
@@ -469,27 +469,28 @@ class Extractor:
         return hits
 
     def _led_by_unknown(self, s: str, taken: set[int]) -> list[_Hit]:
-        """"由肇庆市肇宇金属材料股份有限公司牵头建设的园区位列其中" where the sentence (or the one
+        """"(由)肇庆市肇宇金属材料股份有限公司牵头建设的园区位列其中" where the sentence (or the one
         before) names the programme and a selection: an unknown company's park, new. Its name is
         the company's short name as the page uses it (肇宇金属), else the legal name without its
         city and legal form."""
         hits: list[_Hit] = []
         for m in _ZH_LED_BY_UNKNOWN_RE.finditer(s):
-            if m.start("co") in taken or self._company_by_name.get(m.group("co")):
+            rel = self._company_start(m.group("co"))       # after 名单/公布…, at the legal name's city
+            if rel is None or m.start("co") + rel in taken or self._company_by_name.get(m.group("co")[rel:]):
                 continue
             start = clause_start(s, clause_start(s, m.start(), "。！？\n") - 1, "。！？\n")
             context = s[start:m.end() + 60]
             if not (_ZH_DESCRIBED_RE.search(context) or ZH_PROGRAMME_NAME_RE.search(context)) \
                     or not ANNOUNCE_RE.search(context):
                 continue
-            legal = m.group("co")
+            legal = m.group("co")[rel:]
             city, rest = self._leading_city(legal.removeprefix("广东省"))
             core = _ZH_LEGAL_FORM_RE.sub("", rest.removeprefix("市")) or rest
             short = next((core[:n] for n in range(len(core) - 1, 2, -1)
                           if s.count(core[:n]) > s.count(core)), core)
             if len(short) < 2 or self._company_by_name.get(short):
                 continue
-            cs, ce = m.span("co")
+            cs, ce = m.start("co") + rel, m.end("co")
             hits.append(_Hit(PARK, cs, m.end(), None, short + ZH_SUFFIX, None, True,
                              city.id if city else None, None, short, (cs, ce), None,
                              features={"described", "company-word"}))

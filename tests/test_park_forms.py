@@ -306,3 +306,10 @@ def test_a_list_heading_gives_its_items_batch_and_the_first_batch_is_closed(ex: 
     assert (p.company_name, p.batch, p.candidate) == ("浩粤智能装备", 2, False)
     (q,) = [m for m in ex.extract("首批名单：\n1. 浩粤智能装备5G+工业互联网应用示范园区（清远）", "zh") if m.type == "PARK"]
     assert q.new and q.candidate and "first-batch-closed" in q.evidence
+
+
+def test_an_unknown_lead_described_without_由(ex: Extractor) -> None:
+    text = ("省工业和信息化厅日前公布第三批广东省“5G+工业互联网”应用示范园区名单，"
+            "河源市源兴光电科技有限公司牵头建设的园区榜上有名。")
+    (p,) = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
+    assert (p.name_zh, p.city, p.batch, p.candidate) == ("源兴光电科技5G+工业互联网应用示范园区", "city:heyuan", 3, False)
