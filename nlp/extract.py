@@ -97,8 +97,15 @@ _ZH_LEGAL_FORM_RE = re.compile(r"(?:集团)?(?:股份)?有限(?:责任)?公司$|
 ZH_PROGRAMME_NAME_RE = re.compile(r"5G\+工业互联网(?:应用)?示范园区?")
 _EN_DESCRIBED_RE = re.compile(
     r"(?P<verb>\b(?:became|becomes|become|was named|were named|was picked|was selected|was designated|"
-    r"joined|joins|won|was listed|is one of|was one of|ranks among))\b[^.;:!?\n]{0,90}?"
+    r"joined|joins|won|was listed|is one of|was one of|ranks among|inclusion in|included in|added to|"
+    r"named to|named in|(?:was |been )?confirmed (?:last \w+ )?as))\b[^.;:!?\n]{0,90}?"
     r"(?i:demonstration\s+parks?|5G\s*\+?\s*industrial\s+internet\s+(?:application\s+)?(?:demonstration\s+)?parks?)")
+#: The subject at a sentence's start: capitalised words before a comma or a reporting verb.
+_EN_SUBJECT_RE = re.compile(
+    r"[ \t\"']*(?P<name>(?:[A-Z][A-Za-z0-9&'\-]*[ \t]+){0,5}[A-Z][A-Za-z0-9&'\-]*)"
+    r"(?=,|[ \t]+(?:said|says|has|had|is|was|became|joined|won|passed))")
+_EN_SUBJECT_STOP = {"The", "A", "An", "This", "That", "It", "Its", "Their", "They", "He", "She", "We",
+                    "Guangdong", "Guangdong's", "China", "When", "In", "Of", "And", "But", "Officials"}
 #: Sentences searched backwards for a list's heading that states the batch.
 _BATCH_LOOKBACK = 40
 #: 珠海格力的示范园区 / 富士康和格力电器牵头的两个示范园区: what follows companies that name parks.
@@ -446,7 +453,28 @@ class Extractor:
                                                      company_span=(c.start(), c.end())))
                     taken.update(range(c.start(), c.end()))
                 break                 # the nearest company before the verb is the subject
+            else:
+                if lang == "en":
+                    hits += self._unknown_subject_park(s, start, verb)
         return hits
+
+    def _unknown_subject_park(self, s: str, start: int, verb: int) -> list[_Hit]:
+        """"Heyuan Yuanxin Optoelectronics, a display maker, said its campus had passed review for
+        inclusion in the third batch of … demonstration parks": the sentence's subject, a name no
+        KB knows, leads a new park (English only; sure when the batch is stated)."""
+        m = _EN_SUBJECT_RE.match(s, start, verb)
+        if m is None or m.group("name").split()[0] in _EN_SUBJECT_STOP:
+            return []
+        name = m.group("name")
+        city, rest = self._leading_city(name)
+        rest = rest.strip()
+        if not rest or self._city_free.get(name) or self._company_by_name.get(rest):
+            return []
+        ns = m.start("name") + len(name) - len(rest)
+        en = f"{rest} {EN_SUFFIX}" + (f" ({city.name_en})" if city else "")
+        return [_Hit(PARK, ns, m.end("name"), None, None, en, True, city.id if city else None, None, rest,
+                     (ns, m.end("name")), None, features={"described", "industry-word"}),
+                _Hit(COMPANY, ns, m.end("name"), None, None, rest, lead_of_new=True)]
 
     def _short_forms_of_english_parks(self, s: str, taken: set[int]) -> list[_Hit]:
         """翔运汽配示范园区 on a programme page, for a park so far named only in English ("Xiangyun

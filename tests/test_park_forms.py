@@ -313,3 +313,13 @@ def test_an_unknown_lead_described_without_由(ex: Extractor) -> None:
             "河源市源兴光电科技有限公司牵头建设的园区榜上有名。")
     (p,) = [m for m in ex.extract(text, "zh") if m.type == "PARK"]
     assert (p.name_zh, p.city, p.batch, p.candidate) == ("源兴光电科技5G+工业互联网应用示范园区", "city:heyuan", 3, False)
+
+
+def test_an_unknown_english_subject_described_in_a_batch_is_a_new_park(ex: Extractor) -> None:
+    text = ("Heyuan Yuanxin Optoelectronics, a maker of display modules, said its campus had passed expert review "
+            "for inclusion in the third batch of the province's '5G + industrial internet' application "
+            "demonstration parks.")
+    (p,) = [m for m in ex.extract(text, "en") if m.type == "PARK"]
+    assert (p.company_name, p.city, p.batch, p.new, p.candidate) == (
+        "Yuanxin Optoelectronics", "city:heyuan", 3, True, False)
+    assert parks(ex.extract("The company said it joined a list of 5G + industrial internet demonstration parks.", "en")) == []
