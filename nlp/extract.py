@@ -695,7 +695,7 @@ class Extractor:
             city_obj = slot.slot_city or slot.row_city or prefix_city
             city = city_obj.id if city_obj else None
             known = (self._link([name + ZH_SUFFIX, rest + ZH_SUFFIX], co, city)
-                     or (self._xlink_zh(rest, city) if co is None else None))
+                     or (self._xlink_zh(rest, city) or self._found_by_lead_zh(rest, city) if co is None else None))
             if known is not None:
                 hits.append(self._known_park_hit(known, pstart, slot.tail_end, "zh",
                                                  company_span=(pstart, slot.end)))
@@ -821,6 +821,20 @@ class Extractor:
                 if city is not None and p.city == city and lead.startswith(key + " "):
                     prefixed.append(p)
         return prefixed[0] if len(prefixed) == 1 else None
+
+    def _found_by_lead_zh(self, lead: str, city: str | None) -> Park | None:
+        """A found park of the same city whose Chinese lead begins with ``lead`` or is begun by
+        it (源兴光电 / 源兴光电科技: a legal name's core and the short name the press uses), when
+        exactly one fits: one park, one row, whatever the spelling."""
+        if city is None or len(lead) < 3:
+            return None
+        fits = []
+        for p in self.kb.parks.values():
+            if p.id.startswith("park:found:") and p.city == city and p.name_zh.endswith(ZH_SUFFIX):
+                _c, other = self._leading_city(norm(p.name_zh[: -len(ZH_SUFFIX)]))
+                if other != lead and len(other) >= 3 and (other.startswith(lead) or lead.startswith(other)):
+                    fits.append(p)
+        return fits[0] if len(fits) == 1 else None
 
     def _xlink_en(self, core: str, city: str | None) -> Park | None:
         """The park with a Chinese name that this English name core renders (NameMatcher), if

@@ -323,3 +323,14 @@ def test_an_unknown_english_subject_described_in_a_batch_is_a_new_park(ex: Extra
     assert (p.company_name, p.city, p.batch, p.new, p.candidate) == (
         "Yuanxin Optoelectronics", "city:heyuan", 3, True, False)
     assert parks(ex.extract("The company said it joined a list of 5G + industrial internet demonstration parks.", "en")) == []
+
+
+def test_a_legal_core_and_the_press_short_name_are_one_park() -> None:
+    from nlp.found import park_from_mention
+    ex = Extractor(KnowledgeBase.load())
+    first = ("省工业和信息化厅公布第三批广东省“5G+工业互联网”应用示范园区名单，"
+             "河源市源兴光电科技有限公司牵头建设的园区榜上有名。")
+    (p,) = [m for m in ex.extract(first, "zh") if m.type == "PARK"]
+    ex.add_park(park_from_mention(p))
+    later = "第三批名单：源兴光电5G+工业互联网应用示范园区（河源）。"
+    assert [(m.new, m.id) for m in ex.extract(later, "zh") if m.type == "PARK"] == [(False, park_from_mention(p).id)]
