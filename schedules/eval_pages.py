@@ -11,7 +11,7 @@ from pathlib import Path
 
 from crawler.extract import extract_page
 from nlp.kb import KnowledgeBase
-from nlp.pages import PageCorpusError, PageReport, evaluate_pages, failures, format_report, load_pages
+from nlp.pages import PageCorpusError, PageReport, evaluate_pages, format_report, load_pages
 from schedules.errors import UserError
 
 #: The bundled page corpus: ``dev`` is tuned on, ``blind`` never read by whoever tunes rules.
@@ -45,10 +45,10 @@ def run_pages(parts: list[tuple[str, Path]], kb: KnowledgeBase | None, as_json: 
                 "scores": {f"{g}/{t}": {"precision": round(c.precision, 4), "recall": round(c.recall, 4),
                                         "f1": round(c.f1, 4), "tp": c.tp, "fp": c.fp, "fn": c.fn}
                            for (g, t), c in sorted(r.counts.items())},
-                "new_park_recall": r.new_recall(), "false_new_parks": r.false_new.get("all", 0),
+                "new_park_recall": r.new_recall(), "false_new_parks": r.false_alerts.get("all", 0),
                 "duplicate_parks": r.duplicates, "batch_right": r.batch_right, "batch_gold": r.batch_gold,
-                "errors": r.errors, "failures": failures(r),
+                "errors": r.errors, "failures": r.failures(),
             }, ensure_ascii=False))
     else:
         print(format_report(reports))
-    return [f for r in reports for f in failures(r)]
+    return [f for r in reports for f in r.failures()]

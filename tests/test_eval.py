@@ -15,7 +15,6 @@ import pytest
 from nlp.evaluate import (
     CORPUS_DIR,
     PARTS,
-    TARGETS,
     CorpusError,
     Report,
     company_key,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from nlp.kb import KnowledgeBase
-from nlp.pages import PageReport, evaluate_pages, failures, load_pages
+from nlp.pages import PageReport, evaluate_pages, load_pages
 from schedules.eval_pages import PAGES_DIR, page_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def test_scores_hold(reports: dict[str, PageReport], part: str) -> None:
     assert r.c("all", "CITY").f1 >= city
     assert r.c("all", "COMPANY").f1 >= company
     assert r.new_recall() >= recall
-    assert r.false_new.get("all", 0) <= false_new
+    assert r.false_alerts.get("all", 0) <= false_new
     assert r.duplicates <= dups
 
 
@@ -80,7 +80,7 @@ def test_gate_fails_when_gold_is_missed(tmp_path: Path) -> None:
         "new_parks": [{"key": "ghost"}], "cities": [{"key": "zhuhai"}], "companies": []}}}""", encoding="utf-8")
     r = evaluate_pages("t", load_pages(tmp_path), page_text, KnowledgeBase.load())
     assert r.c("all", "PARK").fn == 1 and r.c("all", "CITY").recall == 0.0 and r.new_recall() == 0.0
-    assert any("PARK F1" in f for f in failures(r)) and any("new-park recall" in f for f in failures(r))
+    assert any("PARK F1" in f for f in r.failures()) and any("new-park recall" in f for f in r.failures())
 
 
 def test_eval_cli_scores_a_page_corpus(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nlp.kb import KB_DIR, City, Company, KnowledgeBase, KnowledgeBaseError, Park, Programme
+from nlp.kb import KB_DIR, City, KnowledgeBase, KnowledgeBaseError, Park, Programme
 from nlp.lang import detect_lang
 
 GUANGDONG = "广州 深圳 珠海 汕头 佛山 韶关 湛江 肇庆 江门 茂名 惠州 梅州 汕尾 河源 阳江 清远 东莞 中山 潮州 揭阳 云浮".split()
